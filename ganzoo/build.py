@@ -1,0 +1,107 @@
+"""From a recipe (names and options) to a ready :class:`Trainer`.
+
+Building checks the parts against each other before any training: one forward
+pass of a tiny batch shows whether G's output has the data's shape and whether D
+accepts it, so a mismatch costs a second, not a crashed run.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from .components import DataSpec, discriminate, generate
+from .data import TensorData
+from .errors import GanzooError
+from .recipe import Component, Recipe
+from .registry import Registry, default_registry
+from .settings import data_dir as resolve_data_dir
+from .trainer import Trainer
+
+
+def create(kind: str, component: Component | str, *args: Any, registry: Registry | None = None) -> Any:
+    """Instantiate one registered component: ``create("generators", Component("mlp"), spec)``.
+
+    Generators and discriminators take the ``DataSpec``, datasets the data root,
+    losses nothing but their options.
+    """
+    component = Component(component) if isinstance(component, str) else component
+    factory = (registry or default_registry()).factory(kind, component.name)
+    try:
+        return factory(*args, **component.options)
+    except TypeError as exc:
+        if "argument" not in str(exc):
+            raise
+        raise GanzooError(f"{kind[:-1]} {component.name!r}: {exc}; see its options with `ganzoo list {kind}`") from None
+
+
+def load_dataset(component: Component | str, data_dir: str | os.PathLike | None = None,
+                 registry: Registry | None = None) -> TensorData:
+    """The dataset a component names, read from ``data_dir`` (else ``GANZOO_DATA_DIR``)."""
+    return create("datasets", component, resolve_data_dir(data_dir), registry=registry)
+
+
+def check_compatible(generator: nn.Module, discriminator: nn.Module, spec: DataSpec) -> None:
+    """One tiny forward pass: G must produce ``spec.shape`` and D must accept it."""
+    for name, model in (("generator", generator), ("discriminator", discriminator)):
+        if getattr(model, "conditional", False) and spec.num_classes is None:
+            raise GanzooError(f"the {name} is conditional but the dataset has no labels; use a labelled dataset")
+    if not hasattr(generator, "sample_latent"):
+        raise GanzooError(f"generator {type(generator).__name__} has no sample_latent(n, device); subclass ganzoo.Generator")
+    device = next(generator.parameters()).device
+    n = 2
+    y = None if spec.num_classes is None else torch.arange(n, device=device) % spec.num_classes
+    modes = (generator.training, discriminator.training)
+    generator.eval(), discriminator.eval()
+    try:
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            x = generate(generator, n, y, device)
+            if tuple(x.shape[1:]) != tuple(spec.shape):
+                raise GanzooError(
+                    f"generator {type(generator).__name__} makes samples of shape {tuple(x.shape[1:])} "
+                    f"but the data has shape {tuple(spec.shape)}; set the generator's output to match"
+                )
+            try:
+                logits = discriminate(discriminator, x, y)
+            except (RuntimeError, ValueError) as exc:
+                first = str(exc).strip().splitlines()[0]
+                raise GanzooError(
+                    f"discriminator {type(discriminator).__name__} cannot take samples of shape "
+                    f"{tuple(spec.shape)} (generator output {tuple(x.shape[1:])}): {first}"
+                ) from None
+            if logits.shape[0] != n:
+                raise GanzooError(
+                    f"discriminator {type(discriminator).__name__} returned shape {tuple(logits.shape)} "
+                    f"for a batch of {n}; it must return one logit row per sample"
+                )
+    finally:
+        generator.train(modes[0]), discriminator.train(modes[1])
+
+
+def build(
+    recipe: Recipe,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    device: str | torch.device = "auto",
+    callbacks: Sequence[Any] = (),
+    registry: Registry | None = None,
+) -> Trainer:
+    """A :class:`Trainer` for ``recipe``: data loaded, models initialised from the
+    recipe's seed, parts checked against each other."""
+    registry = registry or default_registry()
+    data = load_dataset(recipe.dataset, data_dir, registry)
+    torch.manual_seed(recipe.seed)
+    generator = create("generators", recipe.generator, data.spec, registry=registry)
+    discriminator = create("discriminators", recipe.discriminator, data.spec, registry=registry)
+    loss = create("losses", recipe.loss, registry=registry)
+    check_compatible(generator, discriminator, data.spec)
+    return Trainer(
+        generator, discriminator, loss, data,
+        batch_size=recipe.batch_size, steps=recipe.steps, epochs=recipe.epochs,
+        n_critic=recipe.n_critic, g_optim=recipe.g_optim, d_optim=recipe.d_optim,
+        device=device, seed=recipe.seed, amp=recipe.amp, log_every=recipe.log_every,
+        callbacks=callbacks, recipe=recipe,
+    )

@@ -1,0 +1,77 @@
+"""Loss curves as a PNG, drawn with Pillow (already a torchvision dependency)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from . import Callback
+
+COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189)]
+
+
+def plot_curves(series: dict[str, list[tuple[float, float]]], path: str | Path,
+                size: tuple[int, int] = (720, 360)) -> Path:
+    """Draw each named ``[(step, value), ...]`` series as a line on shared axes."""
+    path = Path(path)
+    width, height = size
+    left, right, top, bottom = 60, 130, 20, 40
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    points = [p for values in series.values() for p in values if math.isfinite(p[1])]
+    if not points:
+        image.save(path)
+        return path
+    x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
+    y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
+    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+
+    def to_px(x: float, y: float) -> tuple[float, float]:
+        return (left + (x - x0) / (x1 - x0) * (width - left - right),
+                height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom))
+
+    draw.rectangle([left, top, width - right, height - bottom], outline="black")
+    for frac in (0.0, 0.5, 1.0):
+        y = y0 + frac * (y1 - y0)
+        draw.text((4, to_px(x0, y)[1] - 6), f"{y:.3g}", fill="black")
+        x = x0 + frac * (x1 - x0)
+        draw.text((to_px(x, y0)[0] - 12, height - bottom + 6), f"{x:.0f}", fill="black")
+    draw.text((width // 2 - 12, height - 16), "step", fill="black")
+    for i, (name, values) in enumerate(series.items()):
+        colour = COLOURS[i % len(COLOURS)]
+        line = [to_px(x, y) for x, y in values if math.isfinite(y)]
+        if len(line) > 1:
+            draw.line(line, fill=colour, width=2)
+        draw.text((width - right + 10, top + 16 * i), name, fill=colour)
+    image.save(path)
+    return path
+
+
+class LossCurves(Callback):
+    """Redraws ``path`` with the D and G losses whenever the trainer logs and at the end."""
+
+    def __init__(self, path: str | Path, keys: tuple[str, ...] = ("d_loss", "g_loss"), redraw_every: int = 10) -> None:
+        self.path = Path(path)
+        self.keys = keys
+        self.redraw_every = redraw_every
+        self.series: dict[str, list[tuple[float, float]]] = {k: [] for k in keys}
+        self._logs = 0
+
+    def on_log(self, trainer, metrics: dict[str, float]) -> None:
+        for key in self.keys:
+            if key in metrics:
+                self.series[key].append((metrics["step"], metrics[key]))
+        self._logs += 1
+        if self._logs % self.redraw_every == 0:
+            plot_curves(self.series, self.path)
+
+    def on_train_end(self, trainer) -> None:
+        plot_curves(self.series, self.path)
+
+    def state_dict(self) -> dict:
+        return {k: [list(p) for p in v] for k, v in self.series.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.series = {k: [tuple(p) for p in state.get(k, [])] for k in self.keys}

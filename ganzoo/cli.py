@@ -1,0 +1,264 @@
+"""The ``ganzoo`` command: run, list, plugins, sample, data.
+
+Every user error is one line on stderr and exit status 2; Ctrl-C during a run
+saves a checkpoint and exits with 130 and the command that resumes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from . import checkpoint
+from .errors import GanzooError
+from .recipe import COMPONENT_KINDS, Recipe, apply_overrides
+from .registry import KINDS, default_registry
+from .settings import DATA_DIR_ENV, data_dir as resolve_data_dir
+
+console = Console()
+err = Console(stderr=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(format="%(message)s", level=logging.WARNING)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except GanzooError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ganzoo", description="Train and explore GAN variants.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="train a recipe")
+    run.add_argument("recipe", nargs="?", help="recipe name (see `ganzoo list recipes`); optional with --resume")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a recipe field, e.g. steps=200 or generator.hidden=[512,512]")
+    run.add_argument("--out", type=Path, help="run directory (default runs/<recipe>-<time>)")
+    run.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    run.add_argument("--seed", type=int, help="seed for data order, latents and initialisation")
+    run.add_argument("--resume", type=Path, metavar="CKPT", help="continue the run saved in this checkpoint")
+    run.add_argument("--data-dir", type=Path, help=f"dataset folder (default ${DATA_DIR_ENV})")
+    run.set_defaults(func=cmd_run)
+
+    lst = sub.add_parser("list", help="list registered components")
+    lst.add_argument("kind", nargs="?", choices=KINDS, help="only this kind")
+    lst.set_defaults(func=cmd_list)
+
+    plugins = sub.add_parser("plugins", help="installed plugins and what they register")
+    plugins.set_defaults(func=cmd_plugins)
+
+    sample = sub.add_parser("sample", help="draw a grid of samples from a checkpoint")
+    sample.add_argument("checkpoint", type=Path)
+    sample.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("-o", "--output", type=Path, default=Path("samples.png"), help="PNG to write")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--device", default="auto")
+    sample.set_defaults(func=cmd_sample)
+
+    data = sub.add_parser("data", help="which datasets are present where")
+    data.add_argument("--data-dir", type=Path)
+    data.set_defaults(func=cmd_data)
+    return parser
+
+
+# --------------------------------------------------------------------------- run
+IDENTITY = ("dataset", "generator", "discriminator", "loss", "g_optim", "d_optim", "n_critic", "seed")
+
+
+def _resolve_recipe(args: argparse.Namespace, saved: Recipe | None) -> Recipe:
+    registry = default_registry()
+    if args.recipe is None and saved is None:
+        raise GanzooError("name a recipe (see `ganzoo list recipes`) or pass --resume CKPT")
+    recipe = registry.get("recipes", args.recipe).obj if args.recipe else saved
+    recipe = apply_overrides(recipe, args.overrides, registry.factory)
+    if args.seed is not None:
+        recipe = recipe.replace(seed=args.seed)
+    if saved is not None:
+        ours, theirs = recipe.to_dict(), saved.to_dict()
+        for key in IDENTITY:
+            if ours[key] != theirs[key]:
+                raise GanzooError(
+                    f"--resume: the checkpoint's {key} is {json.dumps(theirs[key])} but this run's is "
+                    f"{json.dumps(ours[key])}; resume with the same recipe, or start a new run without --resume"
+                )
+    return recipe
+
+
+def _run_dir(args: argparse.Namespace, recipe: Recipe) -> Path:
+    if args.out is not None:
+        out = args.out
+    elif args.resume is not None and args.resume.parent.name == "checkpoints":
+        out = args.resume.parent.parent
+    else:
+        out = Path("runs") / f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise GanzooError(f"cannot write to output directory {out} ({exc.strerror}); choose another with --out") from None
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .build import build
+    from .callbacks import Checkpointer, LossCurves, MetricsLog, Progress, SampleGrid
+
+    state = checkpoint.load(args.resume) if args.resume else None
+    saved = Recipe.from_dict(state["recipe"]) if state and state.get("recipe") else None
+    if state is not None and saved is None:
+        raise GanzooError(f"{args.resume} has no recipe; it was written from Python, resume it with Trainer.resume()")
+    recipe = _resolve_recipe(args, saved)
+    out = _run_dir(args, recipe)
+    (out / "recipe.json").write_text(recipe.to_json() + "\n")
+    checkpoints = Checkpointer(out / "checkpoints", every=recipe.checkpoint_every)
+    callbacks = [
+        Progress(console=err, description=recipe.name),
+        MetricsLog(out / "metrics.jsonl"),
+        LossCurves(out / "losses.png"),
+        checkpoints,
+    ]
+    trainer = build(recipe, data_dir=args.data_dir, device=args.device, callbacks=callbacks)
+    if len(trainer.data.spec.shape) == 3:
+        trainer.callbacks.append(SampleGrid(out / "samples", every=recipe.sample_every))
+    if state is not None:
+        trainer.load_state_dict(state)
+        err.print(f"resuming {recipe.name} from step {trainer.step} of {trainer.total_steps}")
+    started = time.perf_counter()
+    trainer.fit()
+    _summary(trainer, out, time.perf_counter() - started)
+    if trainer.interrupted:
+        err.print(
+            f"[yellow]interrupted at step {trainer.step}[/]; checkpoint saved to {checkpoints.last}\n"
+            f"resume with: ganzoo run --resume {checkpoints.last}"
+        )
+        return 130
+    return 0
+
+
+def _summary(trainer, out: Path, seconds: float) -> None:
+    m = trainer.last_metrics
+    table = Table(title=f"run {out}", show_header=False)
+    table.add_row("steps", f"{trainer.step} / {trainer.total_steps} (epoch {trainer.epoch + trainer._cursor / trainer.batches_per_epoch:.2f})")
+    table.add_row("wall time", f"{seconds:.1f} s")
+    if m.get("step_time"):
+        per_epoch = m["step_time"] * trainer.batches_per_epoch / trainer.n_critic
+        table.add_row("speed", f"{1 / m['step_time']:.1f} steps/s, {per_epoch:.1f} s/epoch")
+    losses = "  ".join(f"{k} {m[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in m)
+    table.add_row("final losses", losses)
+    table.add_row("metrics", str(out / "metrics.jsonl"))
+    table.add_row("loss curves", str(out / "losses.png"))
+    if (out / "samples").is_dir():
+        table.add_row("samples", str(out / "samples"))
+    table.add_row("checkpoint", str(out / "checkpoints" / "last.pt"))
+    err.print(table)
+
+
+# --------------------------------------------------------------------------- listing
+def cmd_list(args: argparse.Namespace) -> int:
+    registry = default_registry()
+    for kind in [args.kind] if args.kind else KINDS:
+        table = Table(title=kind, title_justify="left")
+        table.add_column("name", style="bold cyan")
+        table.add_column("plugin")
+        table.add_column("description")
+        for name, entry in sorted(registry.entries(kind).items()):
+            table.add_row(name, entry.plugin, entry.description)
+        console.print(table)
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    table = Table()
+    for column in ("plugin", "distribution", "version", "registers"):
+        table.add_column(column)
+    for info in default_registry().plugins():
+        if info.error:
+            table.add_row(f"[red]{info.name}[/]", info.distribution or "", info.version or "",
+                          f"[red]failed to load: {info.error}[/]")
+        else:
+            registers = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in info.registers.items())
+            table.add_row(info.name, info.distribution or "(registered in code)", info.version or "", registers)
+    console.print(table)
+    return 0
+
+
+# --------------------------------------------------------------------------- sample
+def cmd_sample(args: argparse.Namespace) -> int:
+    import torch
+
+    from .build import create
+    from .callbacks import save_grid
+    from .components import DataSpec, generate
+    from .trainer import resolve_device
+
+    if args.n < 1:
+        raise GanzooError(f"-n must be at least 1, got {args.n}")
+    state = checkpoint.load(args.checkpoint)
+    if not state.get("recipe"):
+        raise GanzooError(f"{args.checkpoint} has no recipe, so its generator cannot be rebuilt by name")
+    recipe = Recipe.from_dict(state["recipe"])
+    raw = state["data_spec"]
+    spec = DataSpec(tuple(raw["shape"]), raw["num_classes"], tuple(raw["value_range"]))
+    device = resolve_device(args.device)
+    generator = create("generators", recipe.generator, spec)
+    generator.load_state_dict(state["generator"])
+    generator.to(device).eval()
+    torch.manual_seed(args.seed)
+    y = None
+    if getattr(generator, "conditional", False):
+        y = torch.arange(args.n, device=device) % spec.num_classes
+    with torch.no_grad():
+        samples = generate(generator, args.n, y, device)
+    if len(spec.shape) != 3:
+        raise GanzooError(f"samples of shape {spec.shape} are not images; nothing to draw")
+    path = save_grid(samples, args.output, spec.value_range)
+    console.print(f"wrote {args.n} samples of {recipe.name} (step {state['step']}) to {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------- data
+def cmd_data(args: argparse.Namespace) -> int:
+    root = resolve_data_dir(args.data_dir)
+    source = "--data-dir" if args.data_dir else (f"${DATA_DIR_ENV}" if os.environ.get(DATA_DIR_ENV) else "default")
+    console.print(f"data directory: {root} ({source})")
+    table = Table()
+    for column in ("dataset", "plugin", "status", "files"):
+        table.add_column(column)
+    for name, entry in sorted(default_registry().entries("datasets").items()):
+        locate = getattr(entry.obj, "locate", None)
+        if locate is None:
+            table.add_row(name, entry.plugin, "generated", "needs no files")
+            continue
+        found = locate(root)
+        missing = [f for f, p in found.items() if p is None]
+        if not missing:
+            folders = sorted({str(p.parent) for p in found.values()})
+            table.add_row(name, entry.plugin, "[green]present[/]", ", ".join(folders))
+        else:
+            table.add_row(name, entry.plugin, "[yellow]missing[/]",
+                          f"{', '.join(missing)}: downloaded on first use when online, or put them in {root / name}/")
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

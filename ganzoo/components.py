@@ -1,0 +1,119 @@
+"""The contracts every generator, discriminator, loss and dataset meets.
+
+These are small base classes, not frameworks: any ``nn.Module`` that has the same
+attributes works. They are designed for all the built-in variants at once:
+
+* ``y`` carries class labels for conditional models (``conditional = True``);
+* ``Batch.labelled`` marks which labels a semi-supervised loss may see;
+* ``Discriminator.features`` exposes the layer that feature matching and
+  minibatch discrimination build on;
+* the loss, not the trainer, owns each phase's arithmetic, so minimax,
+  non-saturating, feature matching or a K+1-class loss are all just losses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What a model factory needs to know about the data it will see.
+
+    ``shape`` is one sample's shape (``(1, 28, 28)`` for MNIST), ``num_classes``
+    is ``None`` for unlabelled data, and ``value_range`` is the interval that
+    samples lie in, which a generator's output activation should match.
+    """
+
+    shape: tuple[int, ...]
+    num_classes: int | None = None
+    value_range: tuple[float, float] = (-1.0, 1.0)
+
+
+@dataclass
+class Batch:
+    """One batch of real data, resident on the training device.
+
+    ``labelled`` is a boolean mask: a loss may use ``y[i]`` only where
+    ``labelled[i]`` is true. ``None`` means every label present may be used.
+    """
+
+    x: Tensor
+    y: Tensor | None = None
+    labelled: Tensor | None = None
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+class Generator(nn.Module):
+    """Maps latent codes (and labels, if ``conditional``) to samples.
+
+    The prior belongs to the generator: override :meth:`sample_latent` for a
+    uniform or other prior. ``forward(z, y=None)`` returns a batch of samples.
+    """
+
+    latent_dim: int
+    conditional: bool = False
+
+    def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
+        """Draw ``n`` latent codes from the generator's prior (standard normal)."""
+        return torch.randn(n, self.latent_dim, device=device)
+
+
+class Discriminator(nn.Module):
+    """Maps samples (and labels, if ``conditional``) to logits.
+
+    ``forward(x, y=None)`` returns logits of shape ``(n,)`` (or ``(n, k)`` for a
+    multi-class discriminator); ``features(x, y=None)`` returns the intermediate
+    representation that feature matching and minibatch discrimination use.
+    """
+
+    conditional: bool = False
+
+    def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} does not expose features(x)")
+
+
+class GANLoss:
+    """The arithmetic of both phases of one adversarial step.
+
+    The trainer freezes the network that is not being trained, calls one of
+    these, back-propagates the scalar and steps the optimizer. The dict holds
+    detached scalar tensors to log (never read on the host inside a step).
+    """
+
+    def discriminator_loss(
+        self, batch: Batch, generator: nn.Module, discriminator: nn.Module
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        raise NotImplementedError
+
+    def generator_loss(
+        self, batch: Batch, generator: nn.Module, discriminator: nn.Module
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        raise NotImplementedError
+
+
+def generate(generator: nn.Module, n: int, y: Tensor | None, device: torch.device) -> Tensor:
+    """``n`` samples from ``generator``, passing labels only to conditional ones."""
+    z = generator.sample_latent(n, device)
+    if getattr(generator, "conditional", False):
+        return generator(z, y)
+    return generator(z)
+
+
+def discriminate(discriminator: nn.Module, x: Tensor, y: Tensor | None = None) -> Tensor:
+    """Logits of ``discriminator`` on ``x``, passing labels only to conditional ones."""
+    if getattr(discriminator, "conditional", False):
+        return discriminator(x, y)
+    return discriminator(x)
+
+
+def describe(obj: Any) -> str:
+    """First line of an object's docstring, for listings."""
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    return doc.splitlines()[0] if doc else ""

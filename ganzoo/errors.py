@@ -1,0 +1,17 @@
+"""The one exception type ganzoo raises for bad input.
+
+Its message is a single line that names the problem and the fix; the CLI prints it
+without a traceback and exits with status 2.
+"""
+
+
+class GanzooError(Exception):
+    """A user-facing error: bad name, bad value, missing data, bad checkpoint."""
+
+
+def did_you_mean(name: str, choices) -> str:
+    """`` (did you mean a, b?)`` for the close matches of ``name``, or an empty string."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(choices), n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""

@@ -1,0 +1,305 @@
+"""Recipes: a whole training run as plain, frozen, JSON-able data.
+
+A :class:`Recipe` names its dataset, networks, loss and optimizers as
+:class:`Component` values (a registered name plus keyword options) and carries
+the schedule. ``--set KEY=VALUE`` overrides reach every field with a typed check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import types
+import typing
+from collections import abc
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Literal, Mapping, Sequence, Union, get_args, get_origin
+
+from .errors import GanzooError, did_you_mean
+
+
+@dataclass(frozen=True, init=False)
+class Component:
+    """A registered name plus the keyword options its factory is called with.
+
+    ``Component("mlp", hidden=(256, 512, 1024))``
+    """
+
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __init__(self, name: str, /, **options: Any) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "options", dict(options))
+
+    def replace(self, **options: Any) -> "Component":
+        """The same component with some options changed."""
+        return Component(self.name, **{**self.options, **options})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "options": _plain(dict(self.options))}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Component":
+        return cls(data["name"], **dict(data.get("options", {})))
+
+    def __repr__(self) -> str:
+        opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
+        return f"Component({self.name!r}{opts})"
+
+
+def _default_optim() -> Component:
+    return Component("adam", lr=2e-4, betas=(0.5, 0.999))
+
+
+# Which registry kind each component-valued field names.
+COMPONENT_KINDS = {
+    "dataset": "datasets",
+    "generator": "generators",
+    "discriminator": "discriminators",
+    "loss": "losses",
+    "g_optim": "optimizers",
+    "d_optim": "optimizers",
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that defines a training run, and nothing about where it runs.
+
+    Length is ``steps`` (generator updates) or, when ``steps`` is ``None``,
+    ``epochs`` passes over the data. Each step makes ``n_critic`` discriminator
+    updates, each on a fresh real batch, then one generator update.
+    """
+
+    dataset: Component
+    generator: Component
+    discriminator: Component
+    loss: Component = field(default_factory=lambda: Component("non-saturating"))
+    g_optim: Component = field(default_factory=_default_optim)
+    d_optim: Component = field(default_factory=_default_optim)
+    batch_size: int = 64
+    steps: int | None = None
+    epochs: int | None = 1
+    n_critic: int = 1
+    seed: int = 0
+    amp: bool = False
+    log_every: int = 50
+    sample_every: int = 1000
+    checkpoint_every: int = 5000
+    name: str = "custom"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "n_critic", "log_every", "sample_every", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise GanzooError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.steps is None and self.epochs is None:
+            raise GanzooError("a recipe needs a length: set steps=N or epochs=N")
+        for name in ("steps", "epochs"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise GanzooError(f"{name} must be at least 1, got {value}")
+
+    def replace(self, **changes: Any) -> "Recipe":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.to_dict() if isinstance(value, Component) else _plain(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Recipe":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise GanzooError(f"recipe has unknown fields {sorted(unknown)}")
+        kwargs = {
+            k: Component.from_dict(v) if k in COMPONENT_KINDS else v for k, v in data.items()
+        }
+        return cls(**kwargs)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples to lists, recursively, so recipes compare equal after a JSON round trip."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+# --------------------------------------------------------------------------- overrides
+
+FactoryLookup = Callable[[str, str], Callable[..., Any]]
+
+
+def apply_overrides(recipe: Recipe, overrides: Sequence[str], lookup: FactoryLookup) -> Recipe:
+    """``recipe`` with each ``KEY=VALUE`` applied, checked against field and option types.
+
+    ``lookup(kind, name)`` returns a component's factory, whose signature says
+    which options it takes and of what type.
+    """
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise GanzooError(f"--set {item!r}: expected KEY=VALUE, e.g. --set steps=200")
+        recipe = _apply_one(recipe, key, parse_value(raw), lookup)
+    return recipe
+
+
+def parse_value(raw: str) -> Any:
+    """A ``--set`` value: JSON (``200``, ``[512,512]``, ``true``, ``null``), else a bare string."""
+    raw = raw.strip()
+    if raw in ("None", "none"):
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _apply_one(recipe: Recipe, key: str, value: Any, lookup: FactoryLookup) -> Recipe:
+    head, _, option = key.partition(".")
+    hints = typing.get_type_hints(Recipe)
+    if head not in hints:
+        raise GanzooError(f"--set {key}: unknown recipe field {head!r}{did_you_mean(head, hints)}")
+    if head in COMPONENT_KINDS:
+        kind = COMPONENT_KINDS[head]
+        current: Component = getattr(recipe, head)
+        if not option:
+            if not isinstance(value, str):
+                raise GanzooError(f"--set {key}: expected a {kind[:-1]} name, got {value!r}")
+            lookup(kind, value)  # raises with close matches if unknown
+            return recipe.replace(**{head: Component(value)})
+        factory = lookup(kind, current.name)
+        checked = _check_option(factory, option, value, f"--set {key}", f"{kind[:-1]} {current.name!r}")
+        return recipe.replace(**{head: current.replace(**{option: checked})})
+    if option:
+        raise GanzooError(f"--set {key}: {head!r} is a plain field with no options; use --set {head}=VALUE")
+    checked = coerce(value, hints[head], f"--set {key}")
+    changes: dict[str, Any] = {head: checked}
+    # Asking for a length in one unit means that unit decides the length.
+    if head == "epochs" and checked is not None:
+        changes["steps"] = None
+    return recipe.replace(**changes)
+
+
+def _check_option(factory: Callable[..., Any], option: str, value: Any, where: str, what: str) -> Any:
+    try:
+        sig = inspect.signature(factory, eval_str=True)
+    except (NameError, TypeError, ValueError):
+        sig = inspect.signature(factory)
+    params = {
+        name: p
+        for name, p in sig.parameters.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and name not in ("spec", "params", "root", "self")
+    }
+    if option not in params:
+        if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+            return value
+        choices = ", ".join(params) or "none"
+        raise GanzooError(
+            f"{where}: {what} has no option {option!r}{did_you_mean(option, params)} (options: {choices})"
+        )
+    param = params[option]
+    annotation = param.annotation
+    if annotation is inspect.Parameter.empty and param.default is not inspect.Parameter.empty:
+        annotation = type(param.default) if param.default is not None else Any
+    return coerce(value, annotation, where)
+
+
+def coerce(value: Any, annotation: Any, where: str) -> Any:
+    """``value`` converted to ``annotation`` (ints widen to floats, lists to tuples),
+    or a :class:`GanzooError` naming the expected type."""
+    try:
+        return _coerce(value, annotation)
+    except (TypeError, ValueError):
+        raise GanzooError(f"{where}: expected {_type_name(annotation)}, got {value!r}") from None
+
+
+def _coerce(value: Any, tp: Any) -> Any:
+    if tp is Any or tp is inspect.Parameter.empty or isinstance(tp, (str, typing.TypeVar)):
+        return value
+    origin, args = get_origin(tp), get_args(tp)
+    if origin is Union or origin is types.UnionType:
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg)
+            except (TypeError, ValueError):
+                pass
+        raise TypeError
+    if origin is Literal:
+        if value in args:
+            return value
+        raise ValueError
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise TypeError
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise TypeError
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise TypeError
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise TypeError
+    if tp in (tuple, list) or origin in (tuple, list, abc.Sequence):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(args) != len(value):
+                raise ValueError
+            return tuple(_coerce(v, a) for v, a in zip(value, args))
+        item = args[0] if args else Any
+        items = [_coerce(v, item) for v in value]
+        return tuple(items) if (tp is tuple or origin is tuple) else items
+    if origin in (dict, Mapping) or tp is dict:
+        if isinstance(value, dict):
+            return value
+        raise TypeError
+    if isinstance(tp, type):
+        if isinstance(value, tp):
+            return value
+        raise TypeError
+    return value
+
+
+def _type_name(tp: Any) -> str:
+    if tp is type(None):
+        return "null"
+    origin, args = get_origin(tp), get_args(tp)
+    if origin is Union or origin is types.UnionType:
+        return " or ".join(_type_name(a) for a in args)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (tuple, list) or tp in (tuple, list):
+        inner = _type_name(args[0]) if args else "value"
+        return f"a list of {inner}"
+    if tp is float:
+        return "a number"
+    if tp is int:
+        return "an integer"
+    if tp is bool:
+        return "true or false"
+    if tp is str:
+        return "a string"
+    return getattr(tp, "__name__", str(tp))
+

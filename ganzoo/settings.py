@@ -1,0 +1,30 @@
+"""Where ganzoo looks for data, from an explicit option or the environment.
+
+No path is written into library code: the data directory is the ``--data-dir``
+option, else ``GANZOO_DATA_DIR``, else ``~/.cache/ganzoo/data`` (where torchvision
+downloads land on an online machine).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_DIR_ENV = "GANZOO_DATA_DIR"
+DISABLE_PLUGINS_ENV = "GANZOO_DISABLE_PLUGINS"
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The directory that holds (or will hold) the datasets."""
+    if explicit is not None:
+        return Path(explicit).expanduser()
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "ganzoo" / "data"
+
+
+def disabled_plugins() -> set[str]:
+    """Plugin names listed in ``GANZOO_DISABLE_PLUGINS`` (comma separated)."""
+    raw = os.environ.get(DISABLE_PLUGINS_ENV, "")
+    return {name.strip() for name in raw.split(",") if name.strip()}

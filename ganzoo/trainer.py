@@ -1,0 +1,332 @@
+"""The alternating GAN protocol: the only training loop in ganzoo.
+
+Each step trains the discriminator ``n_critic`` times (real batches should be
+called real, generated ones fake, with G frozen), then the generator once
+(through a frozen D, so that D calls its samples real). What "called real" means
+is the loss's business; the trainer owns the loop, the devices, the optimizers,
+checkpoints and events. Logging, sampling and checkpointing are callbacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from . import checkpoint
+from .components import Batch, GANLoss, generate
+from .data import TensorData
+from .errors import GanzooError
+from .recipe import Component
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+OptimSpec = Component | Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+
+EVENTS = ("on_train_start", "on_step_end", "on_log", "on_epoch_end", "on_train_end")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` is CUDA when available, else CPU; asking for CUDA without it is an error."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise GanzooError(f"unknown device {device!r}; use cpu, cuda, cuda:N or auto") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise GanzooError(f"device {device!r} requested but CUDA is not available here; use --device cpu or auto")
+    return dev
+
+
+def make_optimizer(spec: OptimSpec, params: Iterable[nn.Parameter], device: torch.device) -> torch.optim.Optimizer:
+    """An optimizer from a ``Component`` naming a ``torch.optim`` class (fused Adam on CUDA)
+    or from any callable taking parameters."""
+    if not isinstance(spec, Component):
+        return spec(params)
+    if spec.name not in OPTIMIZERS:
+        from .errors import did_you_mean
+
+        raise GanzooError(
+            f"unknown optimizer {spec.name!r}{did_you_mean(spec.name, OPTIMIZERS)}; choose from {', '.join(OPTIMIZERS)}"
+        )
+    cls = OPTIMIZERS[spec.name]
+    options = dict(spec.options)
+    if "betas" in options:
+        options["betas"] = tuple(options["betas"])
+    if device.type == "cuda" and cls in (torch.optim.Adam, torch.optim.AdamW):
+        options.setdefault("fused", True)
+    try:
+        return cls(params, **options)
+    except (TypeError, ValueError) as exc:
+        raise GanzooError(f"optimizer {spec.name!r}: {exc}") from None
+
+
+class Trainer:
+    """Trains ``generator`` against ``discriminator`` with ``loss`` on ``data``.
+
+    Length is ``steps`` generator updates, or ``epochs`` passes over the data when
+    ``steps`` is ``None``. ``callbacks`` receive the events in :data:`EVENTS`;
+    ``on_log`` gets host-side averages every ``log_every`` steps, which is the
+    only time the loop waits for the device.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        loss: GANLoss,
+        data: TensorData,
+        *,
+        batch_size: int = 64,
+        steps: int | None = None,
+        epochs: int | None = 1,
+        n_critic: int = 1,
+        g_optim: OptimSpec = Component("adam", lr=2e-4, betas=(0.5, 0.999)),
+        d_optim: OptimSpec = Component("adam", lr=2e-4, betas=(0.5, 0.999)),
+        device: str | torch.device = "auto",
+        seed: int = 0,
+        amp: bool = False,
+        log_every: int = 50,
+        callbacks: Sequence[Any] = (),
+        recipe: Any = None,
+    ) -> None:
+        self.device = resolve_device(device)
+        self.generator = generator.to(self.device)
+        self.discriminator = discriminator.to(self.device)
+        self.loss = loss
+        self.data = data.to(self.device)
+        if data.batches_per_epoch(batch_size) < n_critic:
+            raise GanzooError(
+                f"batch_size {batch_size} × n_critic {n_critic} exceeds the {len(data)} samples of the dataset"
+            )
+        self.batch_size, self.n_critic, self.seed = batch_size, n_critic, seed
+        self.steps, self.epochs = steps, epochs
+        self.amp, self.log_every = amp, log_every
+        self.callbacks = list(callbacks)
+        self.recipe = recipe
+        self.g_optim = make_optimizer(g_optim, self.generator.parameters(), self.device)
+        self.d_optim = make_optimizer(d_optim, self.discriminator.parameters(), self.device)
+        self.step = 0  # completed generator updates
+        self.epoch = 0  # completed passes over the data
+        self._cursor = 0  # batches drawn in the current epoch
+        self._perm: Tensor | None = None
+        self._sums: dict[str, Tensor] = {}
+        self._counts: dict[str, int] = {}
+        self._log_clock = (0, time.perf_counter())
+        self.interrupted = False
+        self.last_metrics: dict[str, float] = {}
+
+    # ----------------------------------------------------------------- schedule
+    @property
+    def batches_per_epoch(self) -> int:
+        return self.data.batches_per_epoch(self.batch_size)
+
+    @property
+    def total_steps(self) -> int:
+        if self.steps is not None:
+            return self.steps
+        return math.ceil(self.epochs * self.batches_per_epoch / self.n_critic)
+
+    # ----------------------------------------------------------------- the loop
+    def fit(self) -> "Trainer":
+        """Train to ``total_steps``. Ctrl-C stops at the end of the current step,
+        after which ``on_train_end`` runs (the checkpoint callback saves) and
+        ``interrupted`` is true; a second Ctrl-C aborts at once."""
+        if self.step == 0:
+            torch.manual_seed(self.seed + 1)  # the init stream is the recipe's seed
+        self.generator.train()
+        self.discriminator.train()
+        self._emit("on_train_start")
+        self._log_clock = (self.step, time.perf_counter())
+        with _sigint_as_flag() as stop:
+            while self.step < self.total_steps and not stop.is_set():
+                finished_epochs = self._train_step()
+                self.step += 1
+                self._emit("on_step_end")
+                if self.step % self.log_every == 0 or self.step == self.total_steps:
+                    self._flush_logs()
+                for _ in range(finished_epochs):
+                    self._emit("on_epoch_end")
+            self.interrupted = stop.is_set()
+        if self._counts:
+            self._flush_logs()
+        self._emit("on_train_end")
+        return self
+
+    def _train_step(self) -> int:
+        G, D, loss = self.generator, self.discriminator, self.loss
+        before = self.epoch
+        G.requires_grad_(False)
+        D.requires_grad_(True)
+        for _ in range(self.n_critic):
+            batch = self._next_batch()
+            with self._autocast():
+                d_loss, logs = loss.discriminator_loss(batch, G, D)
+            self.d_optim.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.d_optim.step()
+            self._accumulate({"d_loss": d_loss, **logs})
+        D.requires_grad_(False)
+        G.requires_grad_(True)
+        with self._autocast():
+            g_loss, logs = loss.generator_loss(batch, G, D)
+        self.g_optim.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.g_optim.step()
+        D.requires_grad_(True)
+        self._accumulate({"g_loss": g_loss, **logs})
+        if self._cursor >= self.batches_per_epoch:
+            self._roll_epoch()
+        return self.epoch - before
+
+    def _next_batch(self) -> Batch:
+        if self._cursor >= self.batches_per_epoch:
+            self._roll_epoch()
+        if self._perm is None:
+            self._perm = self.data.permutation(self.seed, self.epoch)
+        start = self._cursor * self.batch_size
+        self._cursor += 1
+        return self.data.take(self._perm[start : start + self.batch_size])
+
+    def _roll_epoch(self) -> None:
+        self.epoch += 1
+        self._cursor = 0
+        self._perm = None
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if not self.amp:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
+    # ----------------------------------------------------------------- logging
+    def _accumulate(self, values: dict[str, Tensor]) -> None:
+        for key, value in values.items():
+            value = value.detach().float()
+            if key in self._sums:
+                self._sums[key] += value
+                self._counts[key] += 1
+            else:
+                self._sums[key] = value.clone()
+                self._counts[key] = 1
+
+    def _flush_logs(self) -> None:
+        keys = list(self._sums)
+        totals = torch.stack([self._sums[k] for k in keys]).tolist() if keys else []
+        metrics = {k: total / self._counts[k] for k, total in zip(keys, totals)}
+        last_step, last_time = self._log_clock
+        now = time.perf_counter()
+        done = self.step - last_step
+        if done > 0:
+            metrics["step_time"] = (now - last_time) / done
+        metrics["step"], metrics["epoch"] = self.step, self.epoch + self._cursor / self.batches_per_epoch
+        self._sums, self._counts = {}, {}
+        self._log_clock = (self.step, now)
+        self.last_metrics = metrics
+        self._emit("on_log", metrics)
+
+    def _emit(self, event: str, *args: Any) -> None:
+        for callback in self.callbacks:
+            handler = getattr(callback, event, None)
+            if handler is not None:
+                handler(self, *args)
+
+    # ----------------------------------------------------------------- sampling
+    @torch.no_grad()
+    def sample(self, n: int, y: Tensor | None = None) -> Tensor:
+        """``n`` samples from the generator in eval mode (labels ``y`` if conditional)."""
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            return generate(self.generator, n, None if y is None else y.to(self.device), self.device)
+        finally:
+            self.generator.train(was_training)
+
+    # ----------------------------------------------------------------- checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue this run exactly, as plain tensors and data."""
+        rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "format": checkpoint.FORMAT,
+            "version": checkpoint.VERSION,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "g_optim": self.g_optim.state_dict(),
+            "d_optim": self.d_optim.state_dict(),
+            "step": self.step,
+            "epoch": self.epoch,
+            "cursor": self._cursor,
+            "rng": rng,
+            "recipe": None if self.recipe is None else self.recipe.to_dict(),
+            "data_spec": {
+                "shape": list(self.data.spec.shape),
+                "num_classes": self.data.spec.num_classes,
+                "value_range": list(self.data.spec.value_range),
+            },
+            "callbacks": {
+                type(cb).__name__: cb.state_dict() for cb in self.callbacks if hasattr(cb, "state_dict")
+            },
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from ``state``: the next step is the one the saved run would have taken."""
+        try:
+            self.generator.load_state_dict(state["generator"])
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.g_optim.load_state_dict(state["g_optim"])
+            self.d_optim.load_state_dict(state["d_optim"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise GanzooError(f"checkpoint does not fit these models: {first}") from None
+        self.step, self.epoch, self._cursor = state["step"], state["epoch"], state["cursor"]
+        self._perm = None
+        torch.set_rng_state(state["rng"]["torch"])
+        if self.device.type == "cuda" and "cuda" in state["rng"]:
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        saved = state.get("callbacks", {})
+        for cb in self.callbacks:
+            if hasattr(cb, "load_state_dict") and type(cb).__name__ in saved:
+                cb.load_state_dict(saved[type(cb).__name__])
+
+    def save(self, path: str | Path) -> Path:
+        """Write a checkpoint atomically (temporary file, then rename)."""
+        return checkpoint.save(self.state_dict(), path)
+
+    def resume(self, path: str | Path) -> None:
+        """Load a checkpoint written by :meth:`save` (``weights_only``, never unpickling code)."""
+        self.load_state_dict(checkpoint.load(path))
+
+
+@contextlib.contextmanager
+def _sigint_as_flag():
+    """Turn the first Ctrl-C into a flag the loop checks between steps; a second one
+    raises KeyboardInterrupt as usual. Only possible in the main thread."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        if flag.is_set():
+            raise KeyboardInterrupt
+        flag.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
