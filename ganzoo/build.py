@@ -17,7 +17,7 @@ from .components import DataSpec, discriminate, generate
 from .data import TensorData
 from .errors import GanzooError
 from .recipe import Component, Recipe
-from .registry import Registry, default_registry
+from .registry import SINGULAR, Registry, default_registry
 from .settings import data_dir as resolve_data_dir
 from .trainer import Trainer
 
@@ -35,7 +35,7 @@ def create(kind: str, component: Component | str, *args: Any, registry: Registry
     except TypeError as exc:
         if "argument" not in str(exc):
             raise
-        raise GanzooError(f"{kind[:-1]} {component.name!r}: {exc}; see its options with `ganzoo list {kind}`") from None
+        raise GanzooError(f"{SINGULAR[kind]} {component.name!r}: {exc}; see its options with `ganzoo list {kind}`") from None
 
 
 def load_dataset(component: Component | str, data_dir: str | os.PathLike | None = None,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Literal, Mapping, Sequence, Union, get_args, get_origin
 
 from .errors import GanzooError, did_you_mean
+from .registry import SINGULAR
 
 
 @dataclass(frozen=True, init=False)
@@ -177,11 +178,11 @@ def _apply_one(recipe: Recipe, key: str, value: Any, lookup: FactoryLookup) -> R
         current: Component = getattr(recipe, head)
         if not option:
             if not isinstance(value, str):
-                raise GanzooError(f"--set {key}: expected a {kind[:-1]} name, got {value!r}")
+                raise GanzooError(f"--set {key}: expected a {SINGULAR[kind]} name, got {value!r}")
             lookup(kind, value)  # raises with close matches if unknown
             return recipe.replace(**{head: Component(value)})
         factory = lookup(kind, current.name)
-        checked = _check_option(factory, option, value, f"--set {key}", f"{kind[:-1]} {current.name!r}")
+        checked = _check_option(factory, option, value, f"--set {key}", f"{SINGULAR[kind]} {current.name!r}")
         return recipe.replace(**{head: current.replace(**{option: checked})})
     if option:
         raise GanzooError(f"--set {key}: {head!r} is a plain field with no options; use --set {head}=VALUE")
@@ -290,9 +291,9 @@ def _type_name(tp: Any) -> str:
         return " or ".join(_type_name(a) for a in args)
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in args)
-    if origin in (tuple, list) or tp in (tuple, list):
-        inner = _type_name(args[0]) if args else "value"
-        return f"a list of {inner}"
+    if origin in (tuple, list, abc.Sequence) or tp in (tuple, list):
+        plural = {int: "integers", float: "numbers", str: "strings", bool: "booleans"}
+        return f"a list of {plural.get(args[0], 'values') if args else 'values'}"
     if tp is float:
         return "a number"
     if tp is int:

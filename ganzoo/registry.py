@@ -23,6 +23,8 @@ from .settings import DISABLE_PLUGINS_ENV, disabled_plugins
 log = logging.getLogger("ganzoo")
 
 KINDS = ("generators", "discriminators", "losses", "datasets", "recipes")
+SINGULAR = {"generators": "generator", "discriminators": "discriminator", "losses": "loss",
+            "datasets": "dataset", "recipes": "recipe", "optimizers": "optimizer"}
 
 
 
@@ -128,7 +130,7 @@ class Registry:
         if name in table:
             other = table[name].plugin
             raise GanzooError(
-                f"{kind[:-1]} {name!r} is registered by both plugins {other!r} and {plugin!r}; "
+                f"{SINGULAR[kind]} {name!r} is registered by both plugins {other!r} and {plugin!r}; "
                 f"uninstall one or set {DISABLE_PLUGINS_ENV}={plugin}"
             )
         if kind == "recipes":
@@ -157,7 +159,7 @@ class Registry:
         if name in table:
             return table[name]
         hint = did_you_mean(name, table) or f" (available: {', '.join(sorted(table)) or 'none'})"
-        raise GanzooError(f"unknown {kind[:-1]} {name!r}{hint}; see `ganzoo list {kind}`")
+        raise GanzooError(f"unknown {SINGULAR[kind]} {name!r}{hint}; see `ganzoo list {kind}`")
 
     def factory(self, kind: str, name: str) -> Callable[..., Any]:
         return self.get(kind, name).obj

@@ -21,7 +21,7 @@ def _tutorial(dataset: str, description: str) -> Recipe:
         g_optim=ADAM,
         d_optim=ADAM,
         batch_size=64,
-        steps=6000,
+        steps=10000,
         epochs=None,
         sample_every=1000,
         description=description,

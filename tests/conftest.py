@@ -1,0 +1,81 @@
+"""Shared fixtures. The data directory comes from GANZOO_DATA_DIR; when unset, the
+test configuration points it at the checkout's sibling ``shared/data`` folder."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("GANZOO_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+
+import ganzoo  # noqa: E402
+from ganzoo import Component, Recipe, TensorData  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = Path(os.environ["GANZOO_DATA_DIR"])
+    if not (path / "mnist").is_dir() and not (path / "MNIST").is_dir():
+        pytest.fail(f"MNIST not found under GANZOO_DATA_DIR={path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist(data_dir) -> TensorData:
+    """The real MNIST training split in [-1, 1]."""
+    return ganzoo.load_dataset("mnist", data_dir)
+
+
+@pytest.fixture
+def small_mnist(mnist) -> TensorData:
+    """The first 640 real MNIST training images: 20 batches of 32, fast enough to train on."""
+    return TensorData(mnist.x[:640].clone(), mnist.spec, y=mnist.y[:640].clone())
+
+
+@pytest.fixture
+def tiny_recipe() -> Recipe:
+    """vanilla-mnist shrunk so that a real run takes seconds."""
+    return ganzoo.get_recipe("vanilla-mnist").replace(
+        generator=Component("mlp", latent_dim=32, hidden=(64, 128)),
+        discriminator=Component("mlp", hidden=(128, 64)),
+        batch_size=32, steps=30, log_every=10, sample_every=15,
+    )
+
+
+@pytest.fixture
+def registry():
+    """The default registry; plugins registered through it are removed afterwards."""
+    reg = ganzoo.default_registry()
+    before = {name for name, _ in reg.pm.list_name_plugin()}
+    yield reg
+    for name, _ in list(reg.pm.list_name_plugin()):
+        if name not in before:
+            reg.unregister(name)
+
+
+GANZOO = str(Path(sys.executable).with_name("ganzoo"))
+
+
+@pytest.fixture
+def cli():
+    """Run the installed ``ganzoo`` command as a user would, in a subprocess."""
+    import subprocess
+
+    def run(*args: str, env: dict | None = None, timeout: float = 300, **kwargs):
+        return subprocess.run(
+            [GANZOO, *args], capture_output=True, text=True,
+            env={**os.environ, **(env or {})}, timeout=timeout, **kwargs,
+        )
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    yield

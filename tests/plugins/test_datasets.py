@@ -1,0 +1,96 @@
+"""MNIST and Fashion-MNIST from IDX files, gzip or raw, with clear errors for bad files."""
+
+import gzip
+import hashlib
+import shutil
+
+import pytest
+import torch
+
+import ganzoo
+from ganzoo import Component, GanzooError
+
+
+def test_mnist_train_split_is_the_real_data(mnist, data_dir):
+    assert mnist.x.shape == (60_000, 1, 28, 28) and mnist.y.shape == (60_000,)
+    assert mnist.x.min() == -1.0 and mnist.x.max() == 1.0
+    assert torch.bincount(mnist.y).tolist()[:3] == [5923, 6742, 5958]  # published class counts
+    # The decoded pixels are the file's bytes: MD5 from shared/data/README.md.
+    raw = gzip.decompress((data_dir / "mnist" / "train-images-idx3-ubyte.gz").read_bytes())
+    assert hashlib.md5(raw).hexdigest() == "6bbc9ace898e44ae57da46a324031adb"
+    pixels = ((mnist.x[:2] + 1) * 127.5).round().to(torch.uint8).flatten()
+    assert pixels.tolist() == list(raw[16 : 16 + 2 * 784])
+
+
+def test_test_split_and_unit_range(data_dir):
+    test = ganzoo.load_dataset(Component("mnist", split="test", value_range=(0.0, 1.0)), data_dir)
+    assert len(test) == 10_000 and test.spec.value_range == (0.0, 1.0)
+    assert test.x.min() == 0.0 and test.x.max() == 1.0
+
+
+def test_fashion_mnist(data_dir):
+    data = ganzoo.load_dataset(Component("fashion-mnist", split="test"), data_dir)
+    assert len(data) == 10_000 and data.spec.num_classes == 10
+    assert torch.bincount(data.y).tolist() == [1000] * 10
+
+
+def test_raw_uncompressed_files_read_the_same(tmp_path, data_dir):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (folder / name).write_bytes(gzip.decompress((data_dir / "mnist" / f"{name}.gz").read_bytes()))
+    raw = ganzoo.load_dataset(Component("mnist", split="test", download=False), tmp_path)
+    gz = ganzoo.load_dataset(Component("mnist", split="test"), data_dir)
+    assert torch.equal(raw.x, gz.x) and torch.equal(raw.y, gz.y)
+
+
+@pytest.fixture
+def copied(tmp_path, data_dir):
+    folder = tmp_path / "mnist"
+    shutil.copytree(data_dir / "mnist", folder)
+    return folder
+
+
+def load_test(root):
+    return ganzoo.load_dataset(Component("mnist", split="test", download=False), root)
+
+
+def test_missing_files_say_where_to_put_them(tmp_path):
+    with pytest.raises(GanzooError) as info:
+        load_test(tmp_path)
+    message = str(info.value)
+    assert "t10k-images-idx3-ubyte.gz not found" in message and str(tmp_path / "mnist") in message
+    assert "GANZOO_DATA_DIR" in message
+
+
+def test_truncated_file(copied):
+    path = copied / "t10k-images-idx3-ubyte.gz"
+    raw = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(raw[:-1000]))
+    with pytest.raises(GanzooError, match="t10k-images-idx3-ubyte.gz is truncated"):
+        load_test(copied.parent)
+
+
+def test_damaged_gzip(copied):
+    path = copied / "t10k-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(GanzooError, match="damaged gzip"):
+        load_test(copied.parent)
+
+
+def test_wrong_magic_number(copied):
+    # The label file where the image file should be.
+    shutil.copy(copied / "t10k-labels-idx1-ubyte.gz", copied / "t10k-images-idx3-ubyte.gz")
+    with pytest.raises(GanzooError, match="magic number 2049, expected 2051"):
+        load_test(copied.parent)
+
+
+def test_unknown_split(data_dir):
+    with pytest.raises(GanzooError, match="unknown split 'val'"):
+        ganzoo.load_dataset(Component("mnist", split="val"), data_dir)
+
+
+def test_locate_reports_present_and_missing_files(tmp_path, data_dir):
+    mnist = ganzoo.default_registry().factory("datasets", "mnist")
+    assert all(p is not None for p in mnist.locate(data_dir).values())
+    assert set(mnist.locate(tmp_path).values()) == {None}

@@ -1,0 +1,107 @@
+"""The vanilla plugin: the tutorial's MLPs and the paper's two losses."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import ganzoo
+from ganzoo import Batch, Component, DataSpec, GanzooError
+
+SPEC = DataSpec((1, 28, 28), 10, (-1.0, 1.0))
+
+
+def test_generator_matches_the_tutorial_architecture():
+    G = ganzoo.create("generators", "mlp", SPEC)
+    linears = [m for m in G.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(100, 256), (256, 512), (512, 1024), (1024, 784)]
+    assert len([m for m in G.modules() if isinstance(m, nn.BatchNorm1d)]) == 3
+    assert isinstance(list(G.modules())[-1], nn.Tanh)
+    out = G(G.sample_latent(4))
+    assert out.shape == (4, 1, 28, 28) and out.abs().max() <= 1
+
+
+def test_generator_output_follows_the_data_range():
+    G = ganzoo.create("generators", "mlp", DataSpec((1, 28, 28), value_range=(0.0, 1.0)))
+    assert isinstance(list(G.modules())[-1], nn.Sigmoid)
+    with pytest.raises(GanzooError, match="no output activation"):
+        ganzoo.create("generators", "mlp", DataSpec((1, 28, 28), value_range=(0.0, 255.0)))
+
+
+def test_discriminator_matches_the_tutorial_and_exposes_features():
+    D = ganzoo.create("discriminators", "mlp", SPEC)
+    linears = [m for m in D.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(784, 512), (512, 256), (256, 1)]
+    x = torch.randn(5, 1, 28, 28)
+    assert D(x).shape == (5,) and D.features(x).shape == (5, 256)
+
+
+class FixedD(nn.Module):
+    """Returns preset logits: real images are all 0, fakes all 0 after the tanh."""
+
+    def __init__(self, real_logit, fake_logit):
+        super().__init__()
+        self.real_logit, self.fake_logit = real_logit, fake_logit
+        self.w = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        is_real = (x == 0.5).flatten(1).all(1)
+        return torch.where(is_real, self.real_logit, self.fake_logit) + self.w
+
+
+class ConstG(ganzoo.Generator):
+    latent_dim = 2
+
+    def forward(self, z, y=None):
+        return torch.full((len(z), 1, 2, 2), -0.5)
+
+
+@pytest.mark.parametrize(
+    "real_logit, fake_logit, expected_d_loss",
+    [
+        # -[log D(x) + log(1 - D(G(z)))] with D = sigmoid: computed by hand.
+        (2.0, -1.0, -math.log(1 / (1 + math.exp(-2.0))) - math.log(1 - 1 / (1 + math.exp(1.0)))),
+        # Far in the tails the naive formula gives inf; the logit form gives ≈ 30 + 40.
+        (-30.0, 40.0, 70.0),
+    ],
+)
+def test_losses_equal_the_paper_formulas(real_logit, fake_logit, expected_d_loss):
+    batch = Batch(torch.full((8, 1, 2, 2), 0.5))
+    D, G = FixedD(real_logit, fake_logit), ConstG()
+    ns, mm = ganzoo.create("losses", "non-saturating"), ganzoo.create("losses", "minimax")
+
+    d_loss, logs = ns.discriminator_loss(batch, G, D)
+    assert d_loss.item() == pytest.approx(expected_d_loss, rel=1e-5)
+    assert logs["d_real"].item() == pytest.approx(1 / (1 + math.exp(-real_logit)))
+    assert logs["d_fake"].item() == pytest.approx(1 / (1 + math.exp(-fake_logit)))
+    # Non-saturating G minimises -log D(G(z)); minimax G minimises log(1 - D(G(z))).
+    d_fake = 1 / (1 + math.exp(-fake_logit))
+    if 0 < d_fake < 1:
+        assert ns.generator_loss(batch, G, D)[0].item() == pytest.approx(-math.log(d_fake), rel=1e-5)
+        assert mm.generator_loss(batch, G, D)[0].item() == pytest.approx(math.log(1 - d_fake), rel=1e-5)
+    assert torch.isfinite(ns.generator_loss(batch, G, D)[0]) and torch.isfinite(mm.generator_loss(batch, G, D)[0])
+
+
+def test_minimax_saturates_where_non_saturating_does_not():
+    """The paper's point: when D confidently rejects fakes, log(1 - D) gives G no gradient."""
+    batch = Batch(torch.full((4, 1, 2, 2), 0.5))
+    grads = {}
+    for name in ("minimax", "non-saturating"):
+        D = FixedD(5.0, -10.0)
+        loss, _ = ganzoo.create("losses", name).generator_loss(batch, ConstG(), D)
+        loss.backward()
+        grads[name] = D.w.grad.abs().item()
+    assert grads["minimax"] < 1e-4 < 0.9 < grads["non-saturating"]
+
+
+def test_vanilla_recipes_are_registered_with_the_tutorial_settings():
+    r = ganzoo.get_recipe("vanilla-mnist")
+    assert (r.batch_size, r.g_optim.options["lr"], r.g_optim.options["betas"]) == (64, 2e-4, (0.5, 0.999))
+    assert r.dataset.name == "mnist" and ganzoo.get_recipe("vanilla-fashion-mnist").dataset.name == "fashion-mnist"
+
+
+def test_vanilla_fashion_mnist_trains_on_real_data(tiny_recipe, data_dir):
+    recipe = tiny_recipe.replace(dataset=Component("fashion-mnist"), steps=5)
+    trainer = ganzoo.build(recipe, data_dir=data_dir, device="cpu").fit()
+    assert trainer.step == 5 and math.isfinite(trainer.last_metrics["g_loss"])

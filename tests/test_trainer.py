@@ -1,0 +1,157 @@
+"""The alternating protocol, on real MNIST: who is frozen when, which way each phase
+pushes D, exact resume, n_critic, and the event order."""
+
+import pytest
+import torch
+
+import ganzoo
+from ganzoo.callbacks import Callback
+from ganzoo import Component, GanzooError, Trainer
+from ganzoo.trainer import resolve_device
+
+
+def make_trainer(data, steps=10, g_lr=2e-4, d_lr=2e-4, **kwargs):
+    torch.manual_seed(0)
+    G = ganzoo.create("generators", Component("mlp", latent_dim=32, hidden=(64, 128)), data.spec)
+    D = ganzoo.create("discriminators", Component("mlp", hidden=(128, 64)), data.spec)
+    return Trainer(
+        G, D, ganzoo.create("losses", "non-saturating"), data, batch_size=32, steps=steps,
+        g_optim=Component("adam", lr=g_lr, betas=(0.5, 0.999)),
+        d_optim=Component("adam", lr=d_lr, betas=(0.5, 0.999)),
+        device="cpu", log_every=5, **kwargs,
+    )
+
+
+class SpyLoss(ganzoo.GANLoss):
+    """Wraps the real loss and records what each phase saw."""
+
+    def __init__(self):
+        self.inner = ganzoo.create("losses", "non-saturating")
+        self.seen = []
+
+    def discriminator_loss(self, batch, G, D):
+        self.seen.append(("D", any(p.requires_grad for p in G.parameters()),
+                          all(p.requires_grad for p in D.parameters()),
+                          [p.detach().clone() for p in G.parameters()], len(batch)))
+        return self.inner.discriminator_loss(batch, G, D)
+
+    def generator_loss(self, batch, G, D):
+        self.seen.append(("G", all(p.requires_grad for p in G.parameters()),
+                          any(p.requires_grad for p in D.parameters()),
+                          [p.detach().clone() for p in D.parameters()], len(batch)))
+        return self.inner.generator_loss(batch, G, D)
+
+
+def test_each_step_trains_d_with_g_frozen_then_g_with_d_frozen(small_mnist):
+    trainer = make_trainer(small_mnist, steps=1)
+    spy = trainer.loss = SpyLoss()
+    g_before = [p.detach().clone() for p in trainer.generator.parameters()]
+    trainer.fit()
+    (d_phase, g_grad, d_grad, g_at_d, n1), (g_phase, g_grad2, d_grad2, d_at_g, n2) = spy.seen
+    assert (d_phase, g_grad, d_grad) == ("D", False, True)
+    assert (g_phase, g_grad2, d_grad2) == ("G", True, False)
+    assert n1 == n2 == 32
+    # G did not move during the D phase; D did not move during the G phase; G moved after.
+    assert all(torch.equal(a, b) for a, b in zip(g_before, g_at_d))
+    assert all(torch.equal(a, b) for a, b in zip(d_at_g, trainer.discriminator.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, trainer.generator.parameters()))
+
+
+def test_discriminator_phase_calls_real_real_and_fakes_fake(small_mnist):
+    logs = []
+
+    class Recorder(Callback):
+        def on_log(self, t, metrics): logs.append(metrics)
+
+    make_trainer(small_mnist, steps=30, g_lr=0.0, d_lr=1e-3, callbacks=[Recorder()]).fit()  # only D learns
+    assert logs[-1]["d_real"] > 0.8 and logs[-1]["d_fake"] < 0.2
+    assert logs[-1]["d_real"] > logs[0]["d_real"] and logs[-1]["d_fake"] < logs[0]["d_fake"]
+
+
+def test_generator_phase_makes_d_call_its_samples_real(small_mnist):
+    trainer = make_trainer(small_mnist, steps=1, g_lr=2e-3)
+    trainer.fit()
+    trainer.d_optim.param_groups[0]["lr"] = 0.0  # D fixed from now on: only G learns
+    batch = small_mnist.take(torch.arange(256))
+    def d_on_fakes():
+        torch.manual_seed(1)
+        with torch.no_grad():
+            return torch.sigmoid(trainer.discriminator(trainer.sample(256))).mean().item()
+    before = d_on_fakes()
+    trainer.steps = 31
+    trainer.fit()
+    assert d_on_fakes() > before + 0.1
+    assert batch.x.shape == (256, 1, 28, 28)
+
+
+def test_n_critic_makes_that_many_d_updates_per_g_update(small_mnist):
+    trainer = make_trainer(small_mnist, steps=3, n_critic=4)
+    spy = trainer.loss = SpyLoss()
+    trainer.fit()
+    assert [phase for phase, *_ in spy.seen] == (["D"] * 4 + ["G"]) * 3
+
+
+def test_epochs_set_the_length_and_fire_epoch_events(small_mnist):
+    events = []
+
+    class Recorder(Callback):
+        def on_train_start(self, t): events.append("start")
+        def on_epoch_end(self, t): events.append(("epoch", t.step, t.epoch))
+        def on_train_end(self, t): events.append("end")
+
+    trainer = make_trainer(small_mnist, steps=None, epochs=2, callbacks=[Recorder()])
+    assert trainer.total_steps == 40  # 640 samples / 32 = 20 steps per epoch
+    trainer.fit()
+    assert events == ["start", ("epoch", 20, 1), ("epoch", 40, 2), "end"]
+
+
+def test_log_averages_are_read_every_log_every_steps(small_mnist):
+    logs = []
+
+    class Recorder(Callback):
+        def on_log(self, t, metrics): logs.append(metrics)
+
+    make_trainer(small_mnist, steps=12, callbacks=[Recorder()]).fit()
+    assert [m["step"] for m in logs] == [5, 10, 12]
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "step_time", "epoch"} <= set(logs[0])
+    assert all(isinstance(v, float) for m in logs for k, v in m.items() if k != "step")
+
+
+def test_resume_continues_the_same_run_exactly(small_mnist, tmp_path):
+    straight = make_trainer(small_mnist, steps=30).fit()  # crosses the epoch boundary at 20
+
+    first = make_trainer(small_mnist, steps=13).fit()
+    first.save(tmp_path / "half.pt")
+    resumed = make_trainer(small_mnist, steps=30)
+    resumed.resume(tmp_path / "half.pt")
+    assert resumed.step == 13
+    resumed.fit()
+
+    for a, b in zip(straight.generator.state_dict().values(), resumed.generator.state_dict().values()):
+        assert torch.equal(a, b)
+    for a, b in zip(straight.discriminator.parameters(), resumed.discriminator.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_without_resume_a_different_run_differs(small_mnist):
+    a = make_trainer(small_mnist, steps=5, seed=0).fit()
+    b = make_trainer(small_mnist, steps=5, seed=1).fit()
+    assert not torch.equal(next(a.generator.parameters()), next(b.generator.parameters()))
+
+
+def test_too_few_samples_for_a_batch_is_an_error(small_mnist):
+    with pytest.raises(GanzooError, match="exceeds"):
+        make_trainer(small_mnist, n_critic=100)
+
+
+def test_cuda_without_cuda_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(GanzooError, match="CUDA is not available"):
+        resolve_device("cuda")
+    assert resolve_device("auto").type == "cpu"
+
+
+def test_autocast_bf16_trains(small_mnist):
+    trainer = make_trainer(small_mnist, steps=3, amp=True).fit()
+    assert torch.isfinite(torch.tensor(trainer.last_metrics["d_loss"]))
