@@ -53,12 +53,12 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+        if "Unsupported global" in str(exc) or "allowed global" in str(exc):
             raise GanzooError(
                 f"checkpoint {path} contains Python objects that would run code when loaded; "
                 "refusing it (only checkpoints written by ganzoo are accepted)"
             ) from None
-        raise GanzooError(f"checkpoint {path} is corrupt ({exc}); use an earlier checkpoint") from None
+        raise GanzooError(f"checkpoint {path} is corrupt or not a checkpoint file; use an earlier checkpoint") from None
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise GanzooError(f"checkpoint {path} is corrupt or truncated ({first}); use an earlier checkpoint") from None

@@ -10,8 +10,16 @@ from . import Callback
 SHOWN = ("d_loss", "g_loss", "d_real", "d_fake")
 
 
+def _losses(metrics: dict[str, float]) -> str:
+    return "  ".join(f"{k} {metrics[k]:.3f}" for k in SHOWN if k in metrics)
+
+
 class Progress(Callback):
-    """Step bar with epoch, the latest averaged losses and steps per second."""
+    """Step bar with epoch, the latest averaged losses and steps per second.
+
+    When the console is not a terminal (a log file, CI), it prints one plain line
+    per logged interval instead of redrawing a bar.
+    """
 
     def __init__(self, console: Console | None = None, description: str = "training") -> None:
         self.console = console or Console(stderr=True)
@@ -19,6 +27,8 @@ class Progress(Callback):
         self._bar: RichProgress | None = None
 
     def on_train_start(self, trainer) -> None:
+        if not self.console.is_terminal:
+            return
         self._bar = RichProgress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -37,12 +47,18 @@ class Progress(Callback):
         )
 
     def on_step_end(self, trainer) -> None:
-        self._bar.advance(self._task)
+        if self._bar is not None:
+            self._bar.advance(self._task)
 
     def on_log(self, trainer, metrics: dict[str, float]) -> None:
-        losses = "  ".join(f"{k} {metrics[k]:.3f}" for k in SHOWN if k in metrics)
         speed = f"{1 / metrics['step_time']:.1f} step/s" if metrics.get("step_time") else ""
-        self._bar.update(self._task, epoch=metrics["epoch"], losses=losses, speed=speed)
+        if self._bar is None:
+            self.console.print(
+                f"step {trainer.step}/{trainer.total_steps}  epoch {metrics['epoch']:.2f}  {_losses(metrics)}  {speed}",
+                highlight=False,
+            )
+            return
+        self._bar.update(self._task, epoch=metrics["epoch"], losses=_losses(metrics), speed=speed)
 
     def on_train_end(self, trainer) -> None:
         if self._bar is not None:

@@ -1,0 +1,157 @@
+"""The ganzoo command, run as a user runs it, on the real MNIST."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from PIL import Image
+
+from ganzoo import checkpoint
+from ganzoo.cli import main
+
+TINY = ["--set", "generator.hidden=[64,128]", "--set", "generator.latent_dim=32",
+        "--set", "discriminator.hidden=[128,64]", "--set", "batch_size=32"]
+
+
+def test_run_writes_a_complete_run_directory(cli, tmp_path):
+    out = tmp_path / "run"
+    result = cli("run", "vanilla-mnist", *TINY, "--set", "steps=40", "--set", "log_every=10",
+                 "--set", "sample_every=20", "--out", str(out), "--device", "cpu", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    recipe = json.loads((out / "recipe.json").read_text())
+    assert recipe["name"] == "vanilla-mnist" and recipe["steps"] == 40 and recipe["seed"] == 3
+    assert recipe["generator"]["options"]["hidden"] == [64, 128]
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in lines] == [10, 20, 30, 40]
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "step_time"} <= set(lines[-1])
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step-000020.png", "step-000040.png"]
+    grid = Image.open(out / "samples" / "step-000040.png")
+    assert grid.size == (8 * 30 + 2, 8 * 30 + 2)  # 64 samples of 28 px, 2 px padding
+    assert Image.open(out / "losses.png").size == (720, 360)
+    state = checkpoint.load(out / "checkpoints" / "last.pt")
+    assert state["step"] == 40 and state["recipe"]["name"] == "vanilla-mnist"
+    assert "s/epoch" in result.stderr and "checkpoint" in result.stderr
+
+
+def test_sample_draws_a_grid_from_a_checkpoint(cli, tmp_path):
+    out = tmp_path / "run"
+    assert cli("run", "vanilla-mnist", *TINY, "--set", "steps=3", "--out", str(out)).returncode == 0
+    result = cli("sample", str(out / "checkpoints" / "last.pt"), "-n", "16", "-o", str(tmp_path / "g.png"))
+    assert result.returncode == 0, result.stderr
+    assert Image.open(tmp_path / "g.png").size == (4 * 30 + 2, 4 * 30 + 2)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues(cli, tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ganzoo.cli", "run", "vanilla-mnist", *TINY, "--set", "steps=100000",
+         "--set", "log_every=5", "--out", str(out), "--device", "cpu"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    metrics = out / "metrics.jsonl"
+    deadline = time.time() + 120
+    while not (metrics.exists() and metrics.read_text().count("\n") >= 2):
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "resume with: ganzoo run --resume" in stderr and "Traceback" not in stderr
+    state = checkpoint.load(out / "checkpoints" / "last.pt")
+    stopped = state["step"]
+    assert stopped >= 10
+
+    # Resuming names no recipe: the checkpoint's own is used, and a new length is allowed.
+    result = cli("run", "--resume", str(out / "checkpoints" / "last.pt"), "--set", f"steps={stopped + 7}")
+    assert result.returncode == 0, result.stderr
+    assert f"resuming vanilla-mnist from step {stopped}" in result.stderr
+    assert checkpoint.load(out / "checkpoints" / "last.pt")["step"] == stopped + 7
+    steps = [json.loads(line)["step"] for line in metrics.read_text().splitlines()]
+    assert steps == sorted(steps) and steps[-1] == stopped + 7
+
+
+@pytest.fixture
+def saved_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "vanilla-mnist", *TINY, "--set", "steps=2", "--out", str(out)]) == 0
+    capsys.readouterr()
+    return out / "checkpoints" / "last.pt"
+
+
+def one_line_error(capsys, argv, expected):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert expected in err, err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["run", "vanila-mnist"], "did you mean vanilla-mnist"),
+        (["run", "vanilla-mnist", "--set", "generator=mpl"], "unknown generator 'mpl' (did you mean mlp"),
+        (["run", "vanilla-mnist", "--set", "dataset=minst"], "unknown dataset 'minst' (did you mean mnist"),
+        (["run", "vanilla-mnist", "--set", "stepz=3"], "unknown recipe field 'stepz'"),
+        (["run", "vanilla-mnist", "--set", "steps=many"], "expected an integer or null, got 'many'"),
+        (["run", "vanilla-mnist", "--set", "g_optim=adamm"], "unknown optimizer 'adamm' (did you mean adam"),
+        (["run", "vanilla-mnist", "--set", "dataset.download=false", "--data-dir", "/nonexistent/data"],
+         "train-images-idx3-ubyte.gz not found in /nonexistent/data/mnist"),
+        (["run"], "name a recipe"),
+    ],
+)
+def test_bad_input_is_one_clear_line(capsys, tmp_path, argv, expected):
+    one_line_error(capsys, argv + ["--out", str(tmp_path / "r")], expected)
+
+
+def test_unwritable_output_directory(capsys, tmp_path):
+    (tmp_path / "file").write_text("")
+    one_line_error(capsys, ["run", "vanilla-mnist", "--out", str(tmp_path / "file" / "run")],
+                   "cannot write to output directory")
+
+
+def test_cuda_without_cuda(capsys, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    one_line_error(capsys, ["run", "vanilla-mnist", "--device", "cuda", "--out", str(tmp_path / "r")],
+                   "CUDA is not available")
+
+
+def test_resume_with_different_models_is_refused(capsys, saved_run):
+    one_line_error(capsys, ["run", "vanilla-mnist", *TINY, "--set", "generator.hidden=[64,64]",
+                            "--resume", str(saved_run)], "checkpoint's generator is")
+
+
+def test_resume_with_different_loss_is_refused(capsys, saved_run):
+    one_line_error(capsys, ["run", "--resume", str(saved_run), "--set", "loss=minimax"], "checkpoint's loss is")
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"not a checkpoint at all", "corrupt"),
+    (None, "not a ganzoo checkpoint"),
+])
+def test_resume_from_a_bad_checkpoint(capsys, tmp_path, content, expected):
+    path = tmp_path / "bad.pt"
+    if content is None:
+        torch.save({"weights": torch.zeros(1)}, path)
+    else:
+        path.write_bytes(content)
+    one_line_error(capsys, ["run", "--resume", str(path)], expected)
+    one_line_error(capsys, ["sample", str(path)], expected)
+
+
+def test_list_and_plugins_and_data(capsys, data_dir):
+    assert main(["list", "recipes"]) == 0
+    out = capsys.readouterr().out
+    assert "vanilla-mnist" in out and "vanilla" in out
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    assert "datasets" in out and "ganzoo" in out and "0.1.0" in out
+    assert main(["data", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "present" in out and "missing" not in out
