@@ -1,0 +1,96 @@
+"""Callbacks hang off the trainer's events: logs, checkpoints, sample grids, curves, progress."""
+
+import io
+import json
+
+import torch
+from PIL import Image
+from rich.console import Console
+
+import ganzoo
+from ganzoo import Component, checkpoint
+from ganzoo.callbacks import Checkpointer, LossCurves, MetricsLog, Progress, SampleGrid, save_grid
+from ganzoo.callbacks.curves import plot_curves
+
+
+def trainer_for(data, steps, callbacks, **kwargs):
+    torch.manual_seed(0)
+    G = ganzoo.create("generators", Component("mlp", latent_dim=16, hidden=(32,)), data.spec)
+    D = ganzoo.create("discriminators", Component("mlp", hidden=(32,)), data.spec)
+    return ganzoo.Trainer(G, D, ganzoo.create("losses", "non-saturating"), data, batch_size=32,
+                          steps=steps, device="cpu", log_every=4, callbacks=callbacks, **kwargs)
+
+
+def test_checkpointer_saves_periodically_and_at_the_end(small_mnist, tmp_path):
+    trainer_for(small_mnist, 10, [Checkpointer(tmp_path, every=4)]).fit()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt", "step-0000004.pt", "step-0000008.pt"]
+    assert checkpoint.load(tmp_path / "step-0000004.pt")["step"] == 4
+    assert checkpoint.load(tmp_path / "last.pt")["step"] == 10
+
+
+def test_metrics_log_drops_lines_past_the_resumed_step(small_mnist, tmp_path):
+    log = tmp_path / "metrics.jsonl"
+    trainer = trainer_for(small_mnist, 12, [MetricsLog(log), Checkpointer(tmp_path, every=8)]).fit()
+    assert [json.loads(l)["step"] for l in log.read_text().splitlines()] == [4, 8, 12]
+    resumed = trainer_for(small_mnist, 16, [MetricsLog(log)])
+    resumed.resume(tmp_path / "step-0000008.pt")
+    resumed.fit()
+    assert [json.loads(l)["step"] for l in log.read_text().splitlines()] == [4, 8, 12, 16]
+    assert trainer.step == 12
+
+
+def test_sample_grids_use_the_same_latents_every_time(small_mnist, tmp_path):
+    grids = SampleGrid(tmp_path, every=5, n=16)
+    trainer = trainer_for(small_mnist, 5, [grids]).fit()
+    first = grids.latents.clone()
+    trainer.steps = 10
+    trainer.fit()
+    assert torch.equal(first, grids.latents)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step-000005.png", "step-000010.png"]
+    # The grids differ because G changed, not because the latents did.
+    a = Image.open(tmp_path / "step-000005.png").tobytes()
+    assert a != Image.open(tmp_path / "step-000010.png").tobytes()
+
+
+def test_sample_grid_does_not_disturb_training_randomness(small_mnist, tmp_path):
+    plain = trainer_for(small_mnist, 6, []).fit()
+    watched = trainer_for(small_mnist, 6, [SampleGrid(tmp_path, every=2, n=8)]).fit()
+    assert all(torch.equal(a, b) for a, b in zip(plain.generator.parameters(), watched.generator.parameters()))
+
+
+def test_save_grid_maps_the_value_range_to_black_and_white(tmp_path):
+    samples = torch.stack([torch.full((1, 4, 4), -1.0), torch.full((1, 4, 4), 1.0)])
+    path = save_grid(samples, tmp_path / "g.png", (-1.0, 1.0), nrow=2)
+    image = Image.open(path).convert("L")
+    assert image.getpixel((2, 2)) == 0 and image.getpixel((8, 2)) == 255
+
+
+def test_loss_curves_draw_each_series(tmp_path):
+    path = plot_curves({"d_loss": [(0, 1.0), (10, 0.5)], "g_loss": [(0, 2.0), (10, 3.0)]}, tmp_path / "c.png")
+    image = Image.open(path).convert("RGB")
+    colours = {image.getpixel((x, y)) for x in range(image.width) for y in range(image.height)}
+    assert (31, 119, 180) in colours and (214, 39, 40) in colours
+
+
+def test_loss_curves_callback_survives_resume(small_mnist, tmp_path):
+    curves = LossCurves(tmp_path / "losses.png")
+    trainer_for(small_mnist, 8, [curves, Checkpointer(tmp_path, every=8)]).fit()
+    again = LossCurves(tmp_path / "losses.png")
+    resumed = trainer_for(small_mnist, 12, [again])
+    resumed.resume(tmp_path / "last.pt")
+    resumed.fit()
+    assert [s for s, _ in again.series["d_loss"]] == [4, 8, 12]
+
+
+def test_progress_prints_plain_lines_off_a_terminal(small_mnist):
+    buffer = io.StringIO()
+    trainer_for(small_mnist, 8, [Progress(console=Console(file=buffer, width=200))]).fit()
+    lines = buffer.getvalue().splitlines()
+    assert lines[0].startswith("step 4/8") and "d_loss" in lines[0] and "step/s" in lines[0]
+
+
+def test_progress_draws_a_bar_on_a_terminal(small_mnist):
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=200)
+    trainer_for(small_mnist, 8, [Progress(console=console, description="demo")]).fit()
+    assert "demo" in buffer.getvalue() and "8/8" in buffer.getvalue()

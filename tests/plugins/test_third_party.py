@@ -1,0 +1,123 @@
+"""Third-party plugins: installed distributions with a ``ganzoo`` entry point.
+
+The fake distributions here are real ``*.dist-info`` folders on ``PYTHONPATH``,
+found by importlib.metadata exactly as pip-installed ones are; the docs' example
+plugin is really pip-installed into a fresh virtualenv.
+"""
+
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_distribution(site: Path, dist: str, module: str, source: str) -> None:
+    (site / module).mkdir(parents=True)
+    (site / module / "__init__.py").write_text(textwrap.dedent(source))
+    info = site / f"{dist.replace('-', '_')}-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(f"[ganzoo]\n{module} = {module}\n")
+
+
+HINGE = """
+    import torch.nn.functional as F
+    import ganzoo
+    from ganzoo import generate, discriminate
+
+    class Hinge(ganzoo.GANLoss):
+        '''Hinge loss from a fake third-party package.'''
+        def discriminator_loss(self, batch, G, D):
+            fake = generate(G, len(batch), batch.y, batch.x.device)
+            return F.relu(1 - discriminate(D, batch.x)).mean() + F.relu(1 + discriminate(D, fake)).mean(), {}
+        def generator_loss(self, batch, G, D):
+            return -discriminate(D, generate(G, len(batch), batch.y, batch.x.device)).mean(), {}
+
+    @ganzoo.hookimpl
+    def register_losses(register):
+        register("hinge", Hinge)
+"""
+
+BROKEN = """
+    import ganzoo
+    import a_module_that_does_not_exist
+"""
+
+
+@pytest.fixture
+def site(tmp_path):
+    site = tmp_path / "site"
+    make_distribution(site, "ganzoo-hinge", "ganzoo_hinge", HINGE)
+    make_distribution(site, "ganzoo-broken", "ganzoo_broken", BROKEN)
+    return site
+
+
+def env_with(site, **extra):
+    return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), **extra}
+
+
+def test_installed_plugin_components_are_listed_and_trainable(cli, site, tmp_path):
+    result = cli("list", "losses", env=env_with(site))
+    assert result.returncode == 0, result.stderr
+    assert "hinge" in result.stdout and "ganzoo_hinge" in result.stdout
+    run = cli("run", "vanilla-mnist", "--set", "loss=hinge", "--set", "steps=3", "--set", "batch_size=16",
+              "--out", str(tmp_path / "run"), env=env_with(site))
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
+
+
+def test_a_broken_plugin_costs_one_warning_line_and_nothing_else(cli, site):
+    result = cli("list", "recipes", env=env_with(site))
+    assert result.returncode == 0, result.stderr
+    assert "vanilla-mnist" in result.stdout
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1, result.stderr
+    assert "ganzoo_broken" in warnings[0] and "ganzoo-broken" in warnings[0]
+    assert "a_module_that_does_not_exist" in warnings[0] and "GANZOO_DISABLE_PLUGINS" in warnings[0]
+
+    plugins = cli("plugins", env=env_with(site))
+    assert "failed to load" in plugins.stdout and "ganzoo_hinge" in plugins.stdout
+
+
+def test_disabling_the_broken_plugin_silences_it(cli, site):
+    result = cli("list", "losses", env=env_with(site, GANZOO_DISABLE_PLUGINS="ganzoo_broken"))
+    assert result.returncode == 0 and result.stderr.strip() == ""
+    assert "hinge" in result.stdout
+
+
+def test_the_docs_example_plugin_installs_with_pip_and_runs(tmp_path, data_dir):
+    """examples/ganzoo-lsgan, pip-installed into a new virtualenv that sees this one's packages."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    python = bin_dir / "python"
+    new_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              check=True, capture_output=True, text=True).stdout.strip()
+    # Reuse torch and ganzoo from the test environment instead of copying gigabytes.
+    # addsitedir (not a bare path) so that the parent's own .pth files, e.g. an editable install, apply too.
+    parent = sysconfig.get_paths()["purelib"]
+    Path(new_site, "parent_env.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+         str(ROOT / "examples" / "ganzoo-lsgan")],
+        capture_output=True, text=True,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    listed = subprocess.run([str(python), "-m", "ganzoo.cli", "list", "losses"], capture_output=True, text=True)
+    assert "lsgan" in listed.stdout, listed.stderr
+    run = subprocess.run(
+        [str(python), "-m", "ganzoo.cli", "run", "lsgan-mnist", "--set", "steps=3", "--set", "batch_size=16",
+         "--out", str(tmp_path / "run"), "--data-dir", str(data_dir)],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
+    # The environment the plugin was not installed into does not see it.
+    assert "lsgan" not in subprocess.run([sys.executable, "-m", "ganzoo.cli", "list", "losses"],
+                                         capture_output=True, text=True).stdout
