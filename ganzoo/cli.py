@@ -142,9 +142,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if state is not None:
         trainer.load_state_dict(state)
         err.print(f"resuming {recipe.name} from step {trainer.step} of {trainer.total_steps}")
-    started = time.perf_counter()
+    first_step, started = trainer.step, time.perf_counter()
     trainer.fit()
-    _summary(trainer, out, time.perf_counter() - started)
+    _summary(trainer, out, time.perf_counter() - started, trainer.step - first_step)
     if trainer.interrupted:
         err.print(
             f"[yellow]interrupted at step {trainer.step}[/]; checkpoint saved to {checkpoints.last}\n"
@@ -154,14 +154,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(trainer, out: Path, seconds: float) -> None:
+def _summary(trainer, out: Path, seconds: float, steps: int) -> None:
     m = trainer.last_metrics
     table = Table(title=f"run {out}", show_header=False)
-    table.add_row("steps", f"{trainer.step} / {trainer.total_steps} (epoch {trainer.epoch + trainer._cursor / trainer.batches_per_epoch:.2f})")
+    table.add_row("steps", f"{trainer.step} / {trainer.total_steps} (epoch {m.get('epoch', 0.0):.2f})")
     table.add_row("wall time", f"{seconds:.1f} s")
-    if m.get("step_time"):
-        per_epoch = m["step_time"] * trainer.batches_per_epoch / trainer.n_critic
-        table.add_row("speed", f"{1 / m['step_time']:.1f} steps/s, {per_epoch:.1f} s/epoch")
+    if steps > 0:
+        per_epoch = seconds / steps * trainer.batches_per_epoch / trainer.n_critic
+        table.add_row("speed", f"{steps / seconds:.1f} steps/s, {per_epoch:.1f} s/epoch (this session)")
     losses = "  ".join(f"{k} {m[k]:.3f}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in m)
     table.add_row("final losses", losses)
     table.add_row("metrics", str(out / "metrics.jsonl"))

@@ -55,7 +55,7 @@ class Progress(Callback):
         if self._bar is None:
             self.console.print(
                 f"step {trainer.step}/{trainer.total_steps}  epoch {metrics['epoch']:.2f}  {_losses(metrics)}  {speed}",
-                highlight=False,
+                highlight=False, soft_wrap=True,
             )
             return
         self._bar.update(self._task, epoch=metrics["epoch"], losses=_losses(metrics), speed=speed)
