@@ -7,6 +7,7 @@ accepts it, so a mismatch costs a second, not a crashed run.
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any, Sequence
 
@@ -31,11 +32,10 @@ def create(kind: str, component: Component | str, *args: Any, registry: Registry
     component = Component(component) if isinstance(component, str) else component
     factory = (registry or default_registry()).factory(kind, component.name)
     try:
-        return factory(*args, **component.options)
+        inspect.signature(factory).bind(*args, **component.options)
     except TypeError as exc:
-        if "argument" not in str(exc):
-            raise
-        raise GanzooError(f"{SINGULAR[kind]} {component.name!r}: {exc}; see its options with `ganzoo list {kind}`") from None
+        raise GanzooError(f"{SINGULAR[kind]} {component.name!r}: {exc}; check the recipe's options for it") from None
+    return factory(*args, **component.options)
 
 
 def load_dataset(component: Component | str, data_dir: str | os.PathLike | None = None,

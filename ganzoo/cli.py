@@ -218,6 +218,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     recipe = Recipe.from_dict(state["recipe"])
     raw = state["data_spec"]
     spec = DataSpec(tuple(raw["shape"]), raw["num_classes"], tuple(raw["value_range"]))
+    if len(spec.shape) != 3:
+        raise GanzooError(f"samples of shape {spec.shape} are not images; nothing to draw")
     device = resolve_device(args.device)
     generator = create("generators", recipe.generator, spec)
     generator.load_state_dict(state["generator"])
@@ -228,8 +230,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
         y = torch.arange(args.n, device=device) % spec.num_classes
     with torch.no_grad():
         samples = generate(generator, args.n, y, device)
-    if len(spec.shape) != 3:
-        raise GanzooError(f"samples of shape {spec.shape} are not images; nothing to draw")
     path = save_grid(samples, args.output, spec.value_range)
     console.print(f"wrote {args.n} samples of {recipe.name} (step {state['step']}) to {path}")
     return 0

@@ -14,8 +14,6 @@ attributes works. They are designed for all the built-in variants at once:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 import torch
 from torch import Tensor, nn
 
@@ -112,8 +110,3 @@ def discriminate(discriminator: nn.Module, x: Tensor, y: Tensor | None = None) -
         return discriminator(x, y)
     return discriminator(x)
 
-
-def describe(obj: Any) -> str:
-    """First line of an object's docstring, for listings."""
-    doc = (getattr(obj, "__doc__", None) or "").strip()
-    return doc.splitlines()[0] if doc else ""

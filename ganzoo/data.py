@@ -7,6 +7,8 @@ DataLoader workers, no host-to-device copy per step.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import Tensor
 
@@ -47,8 +49,7 @@ class TensorData:
         device = torch.device(device)
         if self.x.device == device:
             return self
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
+        new = copy.copy(self)  # keeps a subclass's own attributes
         new.x = self.x.to(device)
         new.y = None if self.y is None else self.y.to(device)
         new.labelled = None if self.labelled is None else self.labelled.to(device)

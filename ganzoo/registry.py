@@ -16,7 +16,6 @@ from typing import Any, Callable
 import pluggy
 
 from . import hookspecs
-from .components import describe
 from .errors import GanzooError, did_you_mean
 from .settings import DISABLE_PLUGINS_ENV, disabled_plugins
 
@@ -175,6 +174,12 @@ class Registry:
             }
             infos.append(PluginInfo(name, dist, version, {k: v for k, v in registers.items() if v}))
         return infos + list(self.failed)
+
+
+def describe(obj: Any) -> str:
+    """First line of an object's docstring: the default description in listings."""
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    return doc.splitlines()[0] if doc else ""
 
 
 _default: Registry | None = None
