@@ -216,8 +216,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if not state.get("recipe"):
         raise GanzooError(f"{args.checkpoint} has no recipe, so its generator cannot be rebuilt by name")
     recipe = Recipe.from_dict(state["recipe"])
-    raw = state["data_spec"]
-    spec = DataSpec(tuple(raw["shape"]), raw["num_classes"], tuple(raw["value_range"]))
+    spec = DataSpec.from_dict(state["data_spec"])
     if len(spec.shape) != 3:
         raise GanzooError(f"samples of shape {spec.shape} are not images; nothing to draw")
     device = resolve_device(args.device)

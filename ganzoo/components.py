@@ -24,12 +24,23 @@ class DataSpec:
 
     ``shape`` is one sample's shape (``(1, 28, 28)`` for MNIST), ``num_classes``
     is ``None`` for unlabelled data, and ``value_range`` is the interval that
-    samples lie in, which a generator's output activation should match.
+    samples lie in, which a generator's output activation should match
+    (``None``: unbounded, e.g. points of a Gaussian mixture).
     """
 
     shape: tuple[int, ...]
     num_classes: int | None = None
-    value_range: tuple[float, float] = (-1.0, 1.0)
+    value_range: tuple[float, float] | None = (-1.0, 1.0)
+
+    def to_dict(self) -> dict:
+        """Plain data, as stored in checkpoints."""
+        return {"shape": list(self.shape), "num_classes": self.num_classes,
+                "value_range": None if self.value_range is None else list(self.value_range)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DataSpec":
+        rng = data.get("value_range")
+        return cls(tuple(data["shape"]), data.get("num_classes"), None if rng is None else tuple(rng))
 
 
 @dataclass

@@ -18,6 +18,9 @@ from .components import Batch, DataSpec
 class TensorData:
     """Samples ``x`` with optional labels ``y`` and labelled-mask, plus their spec.
 
+    ``classifier`` names the reference classifier evaluation measures these
+    samples with; ``modes`` and ``mode_sigma`` describe a mixture with known modes.
+
     A dataset plugin's factory returns one of these (or a subclass that draws
     batches differently, e.g. mixing a fixed labelled subset into each batch).
     """
@@ -28,6 +31,10 @@ class TensorData:
         spec: DataSpec,
         y: Tensor | None = None,
         labelled: Tensor | None = None,
+        *,
+        classifier: str | None = None,
+        modes: Tensor | None = None,
+        mode_sigma: float | None = None,
     ) -> None:
         if y is not None and len(y) != len(x):
             raise ValueError(f"{len(x)} samples but {len(y)} labels")
@@ -36,6 +43,10 @@ class TensorData:
         if tuple(x.shape[1:]) != tuple(spec.shape):
             raise ValueError(f"samples of shape {tuple(x.shape[1:])} but spec says {spec.shape}")
         self.x, self.y, self.labelled, self.spec = x, y, labelled, spec
+        # What evaluation needs to know: the reference classifier for these
+        # samples (applied per channel when they have more channels than it
+        # takes), and the true modes of a synthetic mixture with their spread.
+        self.classifier, self.modes, self.mode_sigma = classifier, modes, mode_sigma
 
     def __len__(self) -> int:
         return len(self.x)

@@ -1,4 +1,4 @@
-"""Where ganzoo looks for data, from an explicit option or the environment.
+"""Where ganzoo looks for data and keeps its cache, from an option or the environment.
 
 No path is written into library code: the data directory is the ``--data-dir``
 option, else ``GANZOO_DATA_DIR``, else ``~/.cache/ganzoo/data`` (where torchvision
@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 DATA_DIR_ENV = "GANZOO_DATA_DIR"
+CACHE_DIR_ENV = "GANZOO_CACHE_DIR"
 DISABLE_PLUGINS_ENV = "GANZOO_DISABLE_PLUGINS"
 
 
@@ -22,6 +23,15 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return Path.home() / ".cache" / "ganzoo" / "data"
+
+
+def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Where ganzoo keeps what it computes once (reference classifiers):
+    ``explicit``, else ``GANZOO_CACHE_DIR``, else ``~/.cache/ganzoo``."""
+    if explicit is not None:
+        return Path(explicit).expanduser()
+    env = os.environ.get(CACHE_DIR_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "ganzoo"
 
 
 def disabled_plugins() -> set[str]:

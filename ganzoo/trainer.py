@@ -274,11 +274,7 @@ class Trainer:
             "cursor": self._cursor,
             "rng": rng,
             "recipe": None if self.recipe is None else self.recipe.to_dict(),
-            "data_spec": {
-                "shape": list(self.data.spec.shape),
-                "num_classes": self.data.spec.num_classes,
-                "value_range": list(self.data.spec.value_range),
-            },
+            "data_spec": self.data.spec.to_dict(),
             "callbacks": {
                 type(cb).__name__: cb.state_dict() for cb in self.callbacks if hasattr(cb, "state_dict")
             },

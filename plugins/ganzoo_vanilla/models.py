@@ -12,7 +12,9 @@ from ganzoo import DataSpec, Discriminator, GanzooError, Generator
 
 
 def output_activation(spec: DataSpec) -> nn.Module:
-    """tanh for data in [-1, 1], sigmoid for data in [0, 1]."""
+    """tanh for data in [-1, 1], sigmoid for data in [0, 1], none for unbounded data."""
+    if spec.value_range is None:
+        return nn.Identity()
     if tuple(spec.value_range) == (-1.0, 1.0):
         return nn.Tanh()
     if tuple(spec.value_range) == (0.0, 1.0):

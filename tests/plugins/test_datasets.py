@@ -94,3 +94,34 @@ def test_locate_reports_present_and_missing_files(tmp_path, data_dir):
     mnist = ganzoo.default_registry().factory("datasets", "mnist")
     assert all(p is not None for p in mnist.locate(data_dir).values())
     assert set(mnist.locate(tmp_path).values()) == {None}
+
+
+def test_stacked_mnist_stacks_three_real_digits(data_dir, mnist):
+    data = ganzoo.load_dataset(Component("stacked-mnist", n=500, seed=3), data_dir)
+    assert data.x.shape == (500, 3, 28, 28) and data.spec.num_classes == 1000
+    assert data.classifier == "mnist"
+    # Each channel is an MNIST training image, and the label spells the three digits.
+    for i in range(5):
+        digits = []
+        for c in range(3):
+            match = (mnist.x[:, 0] == data.x[i, c]).flatten(1).all(1).nonzero()
+            assert len(match) >= 1
+            digits.append(int(mnist.y[match[0, 0]]))
+        assert data.y[i] == digits[0] * 100 + digits[1] * 10 + digits[2]
+    again = ganzoo.load_dataset(Component("stacked-mnist", n=500, seed=3), data_dir)
+    assert torch.equal(again.y, data.y)
+
+
+def test_mixtures_carry_their_modes_and_are_unbounded():
+    ring = ganzoo.load_dataset(Component("ring", n=1000))
+    assert ring.spec.shape == (2,) and ring.spec.value_range is None and ring.modes.shape == (8, 2)
+    assert torch.allclose(ring.modes.norm(dim=1), torch.ones(8))
+    grid = ganzoo.load_dataset(Component("grid", n=1000))
+    assert grid.modes.shape == (25, 2) and grid.mode_sigma == 0.05
+    assert set(grid.modes[:, 0].tolist()) == {-4.0, -2.0, 0.0, 2.0, 4.0}
+
+
+def test_a_vanilla_gan_trains_on_the_ring(tiny_recipe):
+    recipe = tiny_recipe.replace(dataset=Component("ring", n=2000), steps=5)
+    trainer = ganzoo.build(recipe, device="cpu").fit()
+    assert trainer.sample(7).shape == (7, 2)

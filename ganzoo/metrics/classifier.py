@@ -1,0 +1,218 @@
+"""Reference classifiers: the feature space ganzoo measures samples in.
+
+Inception weights cannot be downloaded everywhere, so ganzoo trains a small CNN
+per dataset itself (seeded, reproducible), on the training split, and caches it
+with its test accuracy, training settings and a SHA-256 of the weights. A cache
+file whose checksum does not match is retrained, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..errors import GanzooError
+from ..settings import cache_dir
+
+log = logging.getLogger("ganzoo")
+
+VERSION = 1
+# Settings per dataset; the accuracy floor is what the cached model must reach.
+SETTINGS = {
+    "mnist": {"epochs": 5, "lr": 2e-3, "batch_size": 128, "shift": 2, "seed": 0, "min_accuracy": 0.993},
+    "fashion-mnist": {"epochs": 8, "lr": 2e-3, "batch_size": 128, "shift": 2, "seed": 0, "min_accuracy": 0.91},
+}
+
+
+class ReferenceCNN(nn.Module):
+    """Two 5×5 conv blocks and a 128-unit layer: ``features`` is that layer."""
+
+    def __init__(self, num_classes: int = 10, channels: int = 1) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, 32, 5, padding=2), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5, padding=2), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
+        )
+        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, num_classes))
+
+    def features(self, x01: Tensor) -> Tensor:
+        """128-d features of images with pixels in [0, 1]."""
+        return self.body((x01 - 0.5) / 0.5)
+
+    def forward(self, x01: Tensor) -> Tensor:
+        return self.head(self.features(x01))
+
+
+class ReferenceClassifier:
+    """A trained :class:`ReferenceCNN` with its metadata, taking images in any value range."""
+
+    def __init__(self, model: ReferenceCNN, meta: dict) -> None:
+        self.model = model.eval()
+        self.meta = meta
+
+    @property
+    def accuracy(self) -> float:
+        return self.meta["test_accuracy"]
+
+    def to(self, device: torch.device | str) -> "ReferenceClassifier":
+        self.model.to(device)
+        return self
+
+    @torch.no_grad()
+    def _apply(self, fn: Callable[[Tensor], Tensor], x: Tensor, value_range, batch: int) -> Tensor:
+        lo, hi = value_range
+        device = next(self.model.parameters()).device
+        out = []
+        for start in range(0, len(x), batch):
+            xb = x[start : start + batch].to(device, torch.float32)
+            out.append(fn(((xb - lo) / (hi - lo)).clamp(0, 1)))
+        return torch.cat(out)
+
+    def features(self, x: Tensor, value_range=(-1.0, 1.0), batch: int = 1000) -> Tensor:
+        """128-d features of ``(n, 1, 28, 28)`` images whose pixels lie in ``value_range``."""
+        return self._apply(self.model.features, x, value_range, batch)
+
+    def probs(self, x: Tensor, value_range=(-1.0, 1.0), batch: int = 1000) -> Tensor:
+        """Class probabilities of the images."""
+        return self._apply(lambda b: F.softmax(self.model(b), 1), x, value_range, batch)
+
+    def features_and_probs(self, x: Tensor, value_range=(-1.0, 1.0), batch: int = 1000) -> tuple[Tensor, Tensor]:
+        both = self._apply(
+            lambda b: (lambda f: torch.cat([f, F.softmax(self.model.head(f), 1)], 1))(self.model.features(b)),
+            x, value_range, batch,
+        )
+        return both[:, :128], both[:, 128:]
+
+
+def _shift(x: Tensor, max_shift: int, gen: torch.Generator) -> Tensor:
+    """Translate each image by up to ``max_shift`` pixels (zero fill)."""
+    if max_shift == 0:
+        return x
+    n, _, h, w = x.shape
+    padded = F.pad(x, [max_shift] * 4)
+    dx = torch.randint(0, 2 * max_shift + 1, (n,), generator=gen)
+    dy = torch.randint(0, 2 * max_shift + 1, (n,), generator=gen)
+    rows = (dy[:, None] + torch.arange(h)[None]).view(n, 1, h, 1).expand(n, x.shape[1], h, w + 2 * max_shift)
+    cropped = padded.gather(2, rows)
+    cols = (dx[:, None] + torch.arange(w)[None]).view(n, 1, 1, w).expand(n, x.shape[1], h, w)
+    return cropped.gather(3, cols)
+
+
+def train_classifier(train_x01: Tensor, train_y: Tensor, test_x01: Tensor, test_y: Tensor,
+                     settings: dict, progress: Callable[[int, int], None] | None = None) -> ReferenceClassifier:
+    """Train a reference CNN (seeded) and measure its test accuracy."""
+    gen = torch.Generator().manual_seed(settings["seed"])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(settings["seed"])
+        model = ReferenceCNN(int(train_y.max()) + 1, train_x01.shape[1])
+        bs, epochs = settings["batch_size"], settings["epochs"]
+        steps = epochs * (len(train_x01) // bs)
+        opt = torch.optim.Adam(model.parameters(), lr=settings["lr"])
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=settings["lr"], total_steps=steps)
+        model.train()
+        done = 0
+        for _ in range(epochs):
+            perm = torch.randperm(len(train_x01), generator=gen)
+            for start in range(0, len(perm) - bs + 1, bs):
+                idx = perm[start : start + bs]
+                loss = F.cross_entropy(model(_shift(train_x01[idx], settings["shift"], gen)), train_y[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                done += 1
+                if progress is not None:
+                    progress(done, steps)
+    classifier = ReferenceClassifier(model, {})
+    predicted = classifier.probs(test_x01, (0.0, 1.0)).argmax(1)
+    accuracy = float((predicted == test_y).double().mean())
+    classifier.meta = {"version": VERSION, "test_accuracy": accuracy, "settings": settings,
+                       "torch": torch.__version__}
+    return classifier
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def cache_paths(dataset: str, root: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    base = cache_dir(root) / "classifiers"
+    return base / f"{dataset}-v{VERSION}.pt", base / f"{dataset}-v{VERSION}.json"
+
+
+def load_cached(dataset: str, root: str | os.PathLike | None = None) -> ReferenceClassifier | None:
+    """The cached classifier, or ``None`` if absent, altered or unreadable."""
+    weights, meta_path = cache_paths(dataset, root)
+    if not (weights.is_file() and meta_path.is_file()):
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        if meta.get("sha256") != _sha256(weights):
+            log.warning("ganzoo: cached %s classifier fails its checksum; retraining it", dataset)
+            return None
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        model = ReferenceCNN(meta.get("num_classes", 10), meta.get("channels", 1))
+        model.load_state_dict(state)
+    except Exception as exc:  # anything odd in the cache means: do not trust it
+        log.warning("ganzoo: cached %s classifier is unreadable (%s); retraining it", dataset, exc)
+        return None
+    return ReferenceClassifier(model, meta)
+
+
+def save_cached(dataset: str, classifier: ReferenceClassifier, root: str | os.PathLike | None = None) -> Path:
+    from ..checkpoint import save
+
+    weights, meta_path = cache_paths(dataset, root)
+    save(classifier.model.state_dict(), weights)
+    meta = {**classifier.meta, "num_classes": classifier.model.head[-1].out_features,
+            "channels": classifier.model.body[0].in_channels, "sha256": _sha256(weights)}
+    tmp = meta_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(tmp, meta_path)
+    classifier.meta = meta
+    return weights
+
+
+def reference_classifier(dataset: str, data_dir=None, cache=None, progress: bool = True) -> ReferenceClassifier:
+    """The reference classifier of ``dataset``: from the cache, or trained now and cached."""
+    if dataset not in SETTINGS:
+        raise GanzooError(
+            f"no reference classifier for dataset {dataset!r} (there are: {', '.join(SETTINGS)}); "
+            "classifier metrics (fd, score, precision, recall, density, coverage) do not apply to it"
+        )
+    cached = load_cached(dataset, cache)
+    if cached is not None:
+        return cached
+    from ..build import load_dataset
+    from ..recipe import Component
+
+    train = load_dataset(Component(dataset, value_range=(0.0, 1.0)), data_dir)
+    test = load_dataset(Component(dataset, split="test", value_range=(0.0, 1.0)), data_dir)
+    settings = SETTINGS[dataset]
+    report = None
+    if progress:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task(f"training the {dataset} reference classifier (once)", total=None)
+        report = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+    try:
+        classifier = train_classifier(train.x, train.y, test.x, test.y, settings, report)
+    finally:
+        if progress:
+            bar.stop()
+    if classifier.accuracy < settings["min_accuracy"]:
+        log.warning("ganzoo: %s classifier reached %.4f test accuracy, below its %.4f floor",
+                    dataset, classifier.accuracy, settings["min_accuracy"])
+    save_cached(dataset, classifier, cache)
+    return classifier
