@@ -1,4 +1,4 @@
-"""The ``ganzoo`` command: run, list, plugins, sample, data.
+"""The ``ganzoo`` command: run, list, plugins, sample, eval, data.
 
 Every user error is one line on stderr and exit status 2; Ctrl-C during a run
 saves a checkpoint and exits with 130 and the command that resumes it.
@@ -72,6 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--device", default="auto")
     sample.set_defaults(func=cmd_sample)
 
+    ev = sub.add_parser("eval", help="measure a checkpoint's generator (FD, precision/recall, Parzen, modes)")
+    ev.add_argument("checkpoint", type=Path)
+    ev.add_argument("--metrics", help="comma-separated metric names (default: those that apply to the dataset, "
+                                      "without parzen)")
+    ev.add_argument("-n", type=int, default=10_000, help="generated samples, and real test samples compared (default 10000)")
+    ev.add_argument("--json", type=Path, help="where to write the results (default: beside the checkpoint)")
+    ev.add_argument("--data-dir", type=Path)
+    ev.add_argument("--device", default="auto")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.set_defaults(func=cmd_eval)
+
     data = sub.add_parser("data", help="which datasets are present where")
     data.add_argument("--data-dir", type=Path)
     data.set_defaults(func=cmd_data)
@@ -120,7 +131,7 @@ def _run_dir(args: argparse.Namespace, recipe: Recipe) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .build import build
-    from .callbacks import Checkpointer, LossCurves, MetricsLog, Progress, SampleGrid
+    from .callbacks import Checkpointer, Evaluate, LossCurves, MetricsLog, Progress, SampleGrid
 
     state = checkpoint.load(args.resume) if args.resume else None
     saved = Recipe.from_dict(state["recipe"]) if state and state.get("recipe") else None
@@ -139,6 +150,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     trainer = build(recipe, data_dir=args.data_dir, device=args.device, callbacks=callbacks)
     if len(trainer.data.spec.shape) == 3:
         trainer.callbacks.append(SampleGrid(out / "samples", every=recipe.sample_every))
+    if recipe.eval_every is not None:
+        trainer.callbacks.append(Evaluate(recipe.dataset, recipe.eval_every, recipe.eval_metrics,
+                                          recipe.eval_n, args.data_dir))
     if state is not None:
         trainer.load_state_dict(state)
         err.print(f"resuming {recipe.name} from step {trainer.step} of {trainer.total_steps}")
@@ -201,36 +215,69 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- sample
+# --------------------------------------------------------------------------- sample, eval
+def _load_generator(path: Path, device_name: str):
+    """The generator saved in a checkpoint, rebuilt from its recipe, in eval mode."""
+    from .build import create
+    from .components import DataSpec
+    from .trainer import resolve_device
+
+    state = checkpoint.load(path)
+    if not state.get("recipe"):
+        raise GanzooError(f"{path} has no recipe, so its generator cannot be rebuilt by name")
+    recipe = Recipe.from_dict(state["recipe"])
+    spec = DataSpec.from_dict(state["data_spec"])
+    device = resolve_device(device_name)
+    generator = create("generators", recipe.generator, spec)
+    generator.load_state_dict(state["generator"])
+    return generator.to(device).eval(), recipe, spec, state, device
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     import torch
 
-    from .build import create
     from .callbacks import save_grid
-    from .components import DataSpec, generate
-    from .trainer import resolve_device
+    from .trainer import sample
 
     if args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
-    state = checkpoint.load(args.checkpoint)
-    if not state.get("recipe"):
-        raise GanzooError(f"{args.checkpoint} has no recipe, so its generator cannot be rebuilt by name")
-    recipe = Recipe.from_dict(state["recipe"])
-    spec = DataSpec.from_dict(state["data_spec"])
+    generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
     if len(spec.shape) != 3:
         raise GanzooError(f"samples of shape {spec.shape} are not images; nothing to draw")
-    device = resolve_device(args.device)
-    generator = create("generators", recipe.generator, spec)
-    generator.load_state_dict(state["generator"])
-    generator.to(device).eval()
     torch.manual_seed(args.seed)
     y = None
     if getattr(generator, "conditional", False):
-        y = torch.arange(args.n, device=device) % spec.num_classes
-    with torch.no_grad():
-        samples = generate(generator, args.n, y, device)
-    path = save_grid(samples, args.output, spec.value_range)
+        y = torch.arange(args.n) % spec.num_classes
+    path = save_grid(sample(generator, args.n, device, y), args.output, spec.value_range)
     console.print(f"wrote {args.n} samples of {recipe.name} (step {state['step']}) to {path}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .metrics.evaluate import METRICS, evaluate
+    from .trainer import sample
+
+    generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
+    metrics = None
+    if args.metrics:
+        metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    values = evaluate(lambda k: sample(generator, k, device), recipe.dataset, metrics, args.n,
+                      args.data_dir, seed=args.seed)
+    table = Table(title=f"{recipe.name} at step {state['step']} ({args.checkpoint})", title_justify="left")
+    table.add_column("metric", style="bold cyan")
+    table.add_column("value", justify="right")
+    for key, value in values.items():
+        table.add_row(key, f"{value:.4f}" if not float(value).is_integer() else f"{int(value)}")
+    console.print(table)
+    out = args.json or args.checkpoint.with_name(f"{args.checkpoint.stem}-eval.json")
+    payload = {"checkpoint": str(args.checkpoint), "recipe": recipe.name, "step": state["step"],
+               "dataset": recipe.dataset.to_dict(), "metrics": values,
+               "descriptions": {k: METRICS[k] for k in METRICS if any(v.startswith(k) for v in values)}}
+    try:
+        out.write_text(json.dumps(payload, indent=2) + "\n")
+    except OSError as exc:
+        raise GanzooError(f"cannot write {out} ({exc.strerror}); choose another with --json") from None
+    console.print(f"wrote {out}")
     return 0
 
 

@@ -70,7 +70,9 @@ class Recipe:
     """Everything that defines a training run, and nothing about where it runs.
 
     Length is ``steps`` (generator updates) or, when ``steps`` is ``None``,
-    ``epochs`` passes over the data. Each step makes ``n_critic`` discriminator
+    ``epochs`` passes over the data. With ``eval_every`` set, ``eval_metrics``
+    (default: those that apply to the dataset) are computed on ``eval_n``
+    samples every that many steps and logged. Each step makes ``n_critic`` discriminator
     updates, each on a fresh real batch, then one generator update.
     """
 
@@ -89,6 +91,9 @@ class Recipe:
     log_every: int = 50
     sample_every: int = 1000
     checkpoint_every: int = 5000
+    eval_every: int | None = None
+    eval_metrics: tuple[str, ...] | None = None
+    eval_n: int = 5000
     name: str = "custom"
     description: str = ""
 
@@ -98,7 +103,7 @@ class Recipe:
                 raise GanzooError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.steps is None and self.epochs is None:
             raise GanzooError("a recipe needs a length: set steps=N or epochs=N")
-        for name in ("steps", "epochs"):
+        for name in ("steps", "epochs", "eval_every"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise GanzooError(f"{name} must be at least 1, got {value}")

@@ -76,6 +76,23 @@ def make_optimizer(spec: OptimSpec, params: Iterable[nn.Parameter], device: torc
         raise GanzooError(f"optimizer {spec.name!r}: {exc}") from None
 
 
+@torch.no_grad()
+def sample(generator: nn.Module, n: int, device: torch.device | str, y: Tensor | None = None,
+           batch: int = 1000) -> Tensor:
+    """``n`` samples from ``generator`` in eval mode, ``batch`` at a time (labels ``y`` if conditional)."""
+    was_training = generator.training
+    generator.eval()
+    try:
+        chunks = []
+        for start in range(0, n, batch):
+            size = min(batch, n - start)
+            labels = None if y is None else y[start : start + size].to(device)
+            chunks.append(generate(generator, size, labels, torch.device(device)))
+        return torch.cat(chunks)
+    finally:
+        generator.train(was_training)
+
+
 class Trainer:
     """Trains ``generator`` against ``discriminator`` with ``loss`` on ``data``.
 
@@ -247,14 +264,14 @@ class Trainer:
 
     # ----------------------------------------------------------------- sampling
     @torch.no_grad()
-    def sample(self, n: int, y: Tensor | None = None) -> Tensor:
-        """``n`` samples from the generator in eval mode (labels ``y`` if conditional)."""
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
-            return generate(self.generator, n, None if y is None else y.to(self.device), self.device)
-        finally:
-            self.generator.train(was_training)
+    def sample(self, n: int, y: Tensor | None = None, batch: int = 1000) -> Tensor:
+        """``n`` samples from the generator in eval mode (labels ``y`` if conditional),
+        drawn ``batch`` at a time."""
+        return sample(self.generator, n, self.device, y, batch)
+
+    def report(self, values: dict[str, float]) -> None:
+        """Log values computed outside the step (e.g. evaluation metrics) through ``on_log``."""
+        self._emit("on_log", {"step": self.step, "epoch": self.epoch + self._cursor / self.batches_per_epoch, **values})
 
     # ----------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:

@@ -31,6 +31,14 @@ def mnist(data_dir) -> TensorData:
     return ganzoo.load_dataset("mnist", data_dir)
 
 
+@pytest.fixture(scope="session")
+def mnist_classifier(data_dir):
+    """The MNIST reference classifier: from the cache, or trained once (about 3 minutes on 2 cores)."""
+    from ganzoo.metrics.classifier import reference_classifier
+
+    return reference_classifier("mnist", data_dir, progress=False)
+
+
 @pytest.fixture
 def small_mnist(mnist) -> TensorData:
     """The first 640 real MNIST training images: 20 batches of 32, fast enough to train on."""

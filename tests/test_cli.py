@@ -155,3 +155,53 @@ def test_list_and_plugins_and_data(capsys, data_dir):
     assert main(["data", "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
     assert "present" in out and "missing" not in out
+
+
+def test_eval_prints_a_table_and_writes_json(cli, tmp_path, mnist_classifier):
+    out = tmp_path / "run"
+    assert cli("run", "vanilla-mnist", *TINY, "--set", "steps=5", "--out", str(out)).returncode == 0
+    ckpt = out / "checkpoints" / "last.pt"
+    result = cli("eval", str(ckpt), "--metrics", "fd,precision,recall,classes", "-n", "500",
+                 "--json", str(tmp_path / "e.json"), timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "fd" in result.stdout and "recall" in result.stdout
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["step"] == 5 and report["recipe"] == "vanilla-mnist"
+    assert set(report["metrics"]) >= {"fd", "precision", "recall", "classes", "class_kl", "n"}
+    assert report["metrics"]["fd"] > 0
+
+
+def test_eval_every_logs_metrics_during_training(cli, tmp_path, mnist_classifier):
+    out = tmp_path / "run"
+    result = cli("run", "vanilla-mnist", *TINY, "--set", "steps=20", "--set", "eval_every=10",
+                 "--set", "eval_n=300", "--set", "eval_metrics=[\"fd\",\"coverage\"]", "--out", str(out), timeout=600)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    evals = [m for m in lines if "eval_fd" in m]
+    assert [m["step"] for m in evals] == [10, 20]
+    assert all(m["eval_fd"] > 0 and 0 <= m["eval_coverage"] <= 1 for m in evals)
+
+
+@pytest.fixture
+def ring_run(tmp_path, capsys):
+    out = tmp_path / "ring"
+    assert main(["run", "vanilla-mnist", *TINY, "--set", "dataset=ring", "--set", "steps=2", "--out", str(out)]) == 0
+    capsys.readouterr()
+    return out / "checkpoints" / "last.pt"
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--metrics", "fid"], "unknown metric 'fid' (did you mean fd"),
+    (["--metrics", "fd"], "dataset 'ring' has no reference classifier; metrics that apply: modes"),
+])
+def test_eval_bad_input(capsys, ring_run, argv, expected):
+    one_line_error(capsys, ["eval", str(ring_run), *argv], expected)
+
+
+def test_eval_n_larger_than_the_test_set(capsys, saved_run, mnist_classifier):
+    one_line_error(capsys, ["eval", str(saved_run), "--metrics", "fd", "-n", "20000"], "exceeds the 10000 test samples")
+
+
+def test_eval_ring_counts_modes(capsys, ring_run):
+    assert main(["eval", str(ring_run), "-n", "1000"]) == 0
+    assert "modes" in capsys.readouterr().out

@@ -26,6 +26,15 @@ def test_uncertain_predictions_score_one():
     assert classifier_score(torch.full((100, 10), 0.1)) == pytest.approx(1.0)
 
 
+def test_a_few_stray_predictions_do_not_count_as_coverage():
+    probs = torch.zeros(1000, 10)
+    probs[:995, 7] = 1
+    probs[995:, 1] = 1  # 0.5% misread: under a tenth of a fair share
+    assert classes_covered(probs) == 1
+    probs[980:, 1] = 1  # 2%: covered
+    assert classes_covered(probs) == 2
+
+
 def test_class_kl_to_the_real_histogram():
     uniform = torch.full((10,), 0.1)
     assert class_kl(torch.eye(10).repeat(3, 1), uniform) == pytest.approx(0.0, abs=1e-6)

@@ -1,0 +1,157 @@
+"""Evaluate a generator on its dataset: which metrics apply, and computing them.
+
+The metric names here are what ``ganzoo eval --metrics`` and the recipe's
+``eval_metrics`` accept. Classifier metrics compare ``n`` generated samples with
+``n`` real test samples in the reference classifier's 128-d feature space;
+Parzen follows Goodfellow et al.'s protocol; ``modes`` counts the modes of
+mixtures and of Stacked MNIST.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+import torch
+from torch import Tensor
+
+from ..build import load_dataset
+from ..data import TensorData
+from ..errors import GanzooError, did_you_mean
+from ..recipe import Component
+from .classes import class_histogram, class_kl, classes_covered, classifier_score
+from .classifier import SETTINGS, reference_classifier
+from .frechet import frechet_distance
+from .modes import mode_metrics, triple_modes
+from .parzen import parzen
+from .prdc import density_coverage, precision_recall
+
+METRICS = {
+    "fd": "Fréchet distance in reference-classifier features (n generated vs n real test samples)",
+    "score": "classifier score exp E KL(p(y|x) || p(y)) (Inception Score with ganzoo's classifier)",
+    "classes": "classes covered by the generated samples, and KL of their class histogram to the real one",
+    "precision": "fraction of generated samples inside the real k=3 manifold",
+    "recall": "fraction of real samples inside the generated k=3 manifold",
+    "density": "how many real k=5 balls hold each generated sample, over k",
+    "coverage": "fraction of real k=5 balls that hold a generated sample",
+    "parzen": "Parzen-window log-likelihood, Goodfellow et al.'s protocol (10k samples as centres)",
+    "modes": "modes captured and high-quality fraction (mixtures) or digit triples covered (Stacked MNIST)",
+}
+CLASSIFIER_METRICS = ("fd", "score", "classes", "precision", "recall", "density", "coverage")
+PARZEN_CENTRES, PARZEN_VALIDATION = 10_000, 1_000
+
+
+def _per_channel(data: TensorData) -> bool:
+    return data.classifier is not None and data.spec.shape[0] > 1
+
+
+def applicable(data: TensorData) -> list[str]:
+    """The metrics that make sense for samples like ``data``'s."""
+    if data.modes is not None or _per_channel(data):
+        return ["modes"]
+    if data.classifier in SETTINGS:
+        return list(CLASSIFIER_METRICS) + ["parzen"]
+    return []
+
+
+def default_metrics(data: TensorData) -> list[str]:
+    """What ``ganzoo eval`` computes when not told: everything but the slow Parzen."""
+    return [m for m in applicable(data) if m != "parzen"]
+
+
+def check_metrics(names: Sequence[str], data: TensorData, dataset: str) -> list[str]:
+    """``names`` if each exists and applies to ``data``, else a one-line error."""
+    usable = applicable(data)
+    for name in names:
+        if name not in METRICS:
+            raise GanzooError(f"unknown metric {name!r}{did_you_mean(name, METRICS)}; choose from {', '.join(METRICS)}")
+        if name == "classes" and data.y is None:
+            raise GanzooError(f"metric 'classes' needs labels, and dataset {dataset!r} has none")
+        if name not in usable:
+            if name in CLASSIFIER_METRICS and data.classifier not in SETTINGS:
+                why = f"dataset {dataset!r} has no reference classifier"
+            else:
+                why = f"it does not apply to dataset {dataset!r}"
+            hint = f"metrics that apply: {', '.join(usable)}" if usable else "no metric applies to it"
+            raise GanzooError(f"metric {name!r} cannot be computed: {why}; {hint}")
+    return list(names)
+
+
+def _split(component: Component, split: str) -> Component:
+    return component.replace(split=split)
+
+
+def _unit(x: Tensor, value_range) -> Tensor:
+    lo, hi = value_range
+    return ((x.double() - lo) / (hi - lo)).clamp(0, 1)
+
+
+def evaluate(
+    sample: Callable[[int], Tensor],
+    dataset: Component | str,
+    metrics: Sequence[str] | None = None,
+    n: int = 10_000,
+    data_dir=None,
+    cache=None,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Compute ``metrics`` for the generator behind ``sample(n) -> samples``.
+
+    ``dataset`` names the training data; its test split is the reference.
+    Returns plain floats keyed by metric (some metrics give several values).
+    """
+    dataset = Component(dataset) if isinstance(dataset, str) else dataset
+    started = time.perf_counter()
+    test = load_dataset(_split(dataset, "test"), data_dir)
+    metrics = check_metrics(metrics if metrics is not None else default_metrics(test), test, dataset.name)
+    needs_real = [m for m in metrics if m in CLASSIFIER_METRICS]
+    if n < 2:
+        raise GanzooError(f"-n must be at least 2, got {n}")
+    if needs_real and n > len(test):
+        raise GanzooError(
+            f"-n {n} exceeds the {len(test)} test samples of {dataset.name!r} that {', '.join(needs_real)} "
+            f"compare against; use -n {len(test)} or less"
+        )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        fake = sample(max(n, PARZEN_CENTRES) if "parzen" in metrics else n).detach().cpu()
+    out: dict[str, float] = {"n": float(n)}
+    value_range = test.spec.value_range
+
+    if needs_real:
+        classifier = reference_classifier(test.classifier, data_dir, cache)
+        pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed))[:n]
+        real_f, real_p = classifier.features_and_probs(test.x[pick], value_range)
+        fake_f, fake_p = classifier.features_and_probs(fake[:n], value_range)
+        if "fd" in metrics:
+            out["fd"] = frechet_distance(real_f, fake_f)
+        if "score" in metrics:
+            out["score"] = classifier_score(fake_p)
+        if "classes" in metrics:
+            out["classes"] = float(classes_covered(fake_p))
+            real_hist = torch.bincount(test.y, minlength=fake_p.shape[1]).double() / len(test.y)
+            out["class_kl"] = class_kl(fake_p, real_hist)
+        if "precision" in metrics or "recall" in metrics:
+            pr = precision_recall(real_f, fake_f, k=3)
+            out.update({k: v for k, v in pr.items() if k in metrics})
+        if "density" in metrics or "coverage" in metrics:
+            dc = density_coverage(real_f, fake_f, k=5)
+            out.update({k: v for k, v in dc.items() if k in metrics})
+
+    if "parzen" in metrics:
+        train = load_dataset(_split(dataset, "train"), data_dir)
+        # goodfeli/adversarial: validation = training images 50,000..60,000, first 1,000.
+        validation = _unit(train.x[50_000 : 50_000 + PARZEN_VALIDATION], value_range)
+        out.update(parzen(_unit(fake[:PARZEN_CENTRES], value_range), validation, _unit(test.x, value_range)))
+
+    if "modes" in metrics:
+        if test.modes is not None:
+            out.update(mode_metrics(fake[:n], test.modes, test.mode_sigma))
+        else:
+            classifier = reference_classifier(test.classifier, data_dir, cache)
+            channels = fake[:n].reshape(-1, 1, *fake.shape[2:])
+            digits = classifier.probs(channels, value_range).argmax(1).view(n, -1)
+            out.update(triple_modes(digits))
+
+    out["seconds"] = time.perf_counter() - started
+    return out
