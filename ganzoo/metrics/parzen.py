@@ -50,6 +50,6 @@ def parzen(centres: Tensor, validation: Tensor, test: Tensor,
     ll = parzen_log_likelihood(test, centres, sigma)
     return {
         "parzen": float(ll.mean()),
-        "parzen_se": float(ll.std() / math.sqrt(len(ll))),
+        "parzen_se": float(ll.std(correction=0) / math.sqrt(len(ll))),  # numpy's std, as the reference
         "parzen_sigma": sigma,
     }

@@ -69,8 +69,11 @@ def load_idx_pair(root: Path, name: str, torchvision_name: str, split: str, down
 
 
 def _dataset(root: Path, name: str, torchvision_name: str, split: str,
-             value_range: tuple[float, float], download: bool) -> TensorData:
+             value_range: tuple[float, float], download: bool, start: int = 0, stop: int | None = None) -> TensorData:
     images, labels = load_idx_pair(Path(root), name, torchvision_name, split, download)
+    if not 0 <= start < (len(images) if stop is None else min(stop, len(images))):
+        raise GanzooError(f"{name}: start={start}, stop={stop} select no images of the {len(images)} in {split}")
+    images, labels = images[start:stop], labels[start:stop]
     lo, hi = value_range
     x = torch.from_numpy(images.copy()).unsqueeze(1).float().mul_((hi - lo) / 255.0).add_(lo)
     y = torch.from_numpy(labels.astype("int64"))
@@ -78,18 +81,22 @@ def _dataset(root: Path, name: str, torchvision_name: str, split: str,
 
 
 def mnist(root: Path, split: str = "train", value_range: tuple[float, float] = (-1.0, 1.0),
-          download: bool = True) -> TensorData:
-    """MNIST handwritten digits, 28×28 grey, 10 classes (60k train / 10k test)."""
-    return _dataset(root, "mnist", "MNIST", split, tuple(value_range), download)
+          download: bool = True, start: int = 0, stop: int | None = None) -> TensorData:
+    """MNIST handwritten digits, 28×28 grey, 10 classes (60k train / 10k test).
+
+    ``start``/``stop`` keep a slice of the split (the 2014 paper trained on the
+    first 50,000 training images and validated on the rest).
+    """
+    return _dataset(root, "mnist", "MNIST", split, tuple(value_range), download, start, stop)
 
 
 mnist.locate = lambda root: _locate(root, "mnist", "MNIST")  # for `ganzoo data`
 
 
 def fashion_mnist(root: Path, split: str = "train", value_range: tuple[float, float] = (-1.0, 1.0),
-                  download: bool = True) -> TensorData:
+                  download: bool = True, start: int = 0, stop: int | None = None) -> TensorData:
     """Fashion-MNIST clothing images, 28×28 grey, 10 classes (60k train / 10k test)."""
-    return _dataset(root, "fashion-mnist", "FashionMNIST", split, tuple(value_range), download)
+    return _dataset(root, "fashion-mnist", "FashionMNIST", split, tuple(value_range), download, start, stop)
 
 
 fashion_mnist.locate = lambda root: _locate(root, "fashion-mnist", "FashionMNIST")

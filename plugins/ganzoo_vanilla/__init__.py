@@ -6,7 +6,7 @@ Registered through the ``ganzoo`` entry-point group like any third-party plugin.
 from ganzoo import Component, Recipe, hookimpl
 
 from .losses import MinimaxLoss, NonSaturatingLoss
-from .models import MLPDiscriminator, MLPGenerator
+from .models import MaxoutDiscriminator, MLPDiscriminator, MLPGenerator
 
 ADAM = Component("adam", lr=2e-4, betas=(0.5, 0.999))
 
@@ -28,6 +28,26 @@ def _tutorial(dataset: str, description: str) -> Recipe:
     )
 
 
+def _goodfellow() -> Recipe:
+    # goodfeli/adversarial mnist.yaml: train on the first 50,000 images (the rest is
+    # the Parzen validation set), pixels in [0, 1], SGD lr 0.1 with momentum 0.5.
+    return Recipe(
+        dataset=Component("mnist", value_range=(0.0, 1.0), stop=50_000),
+        generator=Component("mlp", latent_dim=100, hidden=(1200, 1200), batchnorm=False,
+                            activation="relu", prior="uniform", init_range=0.05),
+        discriminator=Component("maxout", hidden=(240, 240), pieces=5, input_dropout=0.2,
+                                dropout=0.5, init_range=0.005),
+        loss=Component("non-saturating"),
+        g_optim=Component("sgd", lr=0.1, momentum=0.5),
+        d_optim=Component("sgd", lr=0.1, momentum=0.5),
+        batch_size=100,
+        steps=None,
+        epochs=100,
+        sample_every=5000,
+        description="the 2014 paper's MNIST model: ReLU G with uniform z, maxout D with dropout, SGD",
+    )
+
+
 @hookimpl
 def register_generators(register):
     register("mlp", MLPGenerator)
@@ -36,6 +56,7 @@ def register_generators(register):
 @hookimpl
 def register_discriminators(register):
     register("mlp", MLPDiscriminator)
+    register("maxout", MaxoutDiscriminator)
 
 
 @hookimpl
@@ -48,3 +69,4 @@ def register_losses(register):
 def register_recipes(register):
     register("vanilla-mnist", _tutorial("mnist", "MLP GAN on MNIST (Keras tutorial model), a few minutes on a CPU"))
     register("vanilla-fashion-mnist", _tutorial("fashion-mnist", "MLP GAN on Fashion-MNIST (Keras tutorial model)"))
+    register("goodfellow-mnist", _goodfellow())

@@ -15,14 +15,18 @@ from ganzoo import Batch, GANLoss, discriminate, generate
 
 
 class NonSaturatingLoss(GANLoss):
-    """Non-saturating GAN loss: D separates real from fake, G maximises log D(G(z))."""
+    """Non-saturating GAN loss: D separates real from fake, G maximises log D(G(z)).
+
+    D minimises ½[−log D(x) − log(1 − D(G(z)))]; G minimises −log D(G(z)).
+    """
 
     def discriminator_loss(self, batch: Batch, generator: nn.Module, discriminator: nn.Module):
         fake = generate(generator, len(batch), batch.y, batch.x.device)
         real_logits = discriminate(discriminator, batch.x, batch.y)
         fake_logits = discriminate(discriminator, fake, batch.y)
-        # Real called real (target 1), generated called fake (target 0).
-        loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+        # Real called real (target 1), generated called fake (target 0), averaged over
+        # the two halves as in the reference code (goodfeli/adversarial: 0.5 · (…)).
+        loss = 0.5 * (F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean())
         with torch.no_grad():
             logs = {"d_real": torch.sigmoid(real_logits).mean(), "d_fake": torch.sigmoid(fake_logits).mean()}
         return loss, logs

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Literal, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -22,24 +22,44 @@ def output_activation(spec: DataSpec) -> nn.Module:
     raise GanzooError(f"no output activation for data in {spec.value_range}; use value_range [-1,1] or [0,1]")
 
 
+def uniform_init(module: nn.Module, init_range: float | None) -> None:
+    """pylearn2's ``irange``: weights U(−r, r), biases 0 (``None`` keeps PyTorch's default)."""
+    if init_range is None:
+        return
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.uniform_(layer.weight, -init_range, init_range)
+            nn.init.zeros_(layer.bias)
+
+
 class MLPGenerator(Generator):
     """MLP generator: z → LeakyReLU+BatchNorm hidden layers → data shape (tanh/sigmoid)."""
 
     def __init__(self, spec: DataSpec, latent_dim: int = 100, hidden: Sequence[int] = (256, 512, 1024),
-                 batchnorm: bool = True, bn_momentum: float = 0.2) -> None:
+                 batchnorm: bool = True, bn_momentum: float = 0.2,
+                 activation: Literal["leaky_relu", "relu"] = "leaky_relu",
+                 prior: Literal["normal", "uniform"] = "normal", init_range: float | None = None) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.shape = tuple(spec.shape)
+        self.prior = prior
         layers: list[nn.Module] = []
         width = latent_dim
         for h in hidden:
             # Keras order (Dense → LeakyReLU → BatchNorm); Keras momentum 0.8 is PyTorch 0.2.
-            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
+            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2) if activation == "leaky_relu" else nn.ReLU()]
             if batchnorm:
                 layers.append(nn.BatchNorm1d(h, momentum=bn_momentum))
             width = h
         layers += [nn.Linear(width, math.prod(self.shape)), output_activation(spec)]
         self.net = nn.Sequential(*layers)
+        uniform_init(self.net, init_range)
+
+    def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
+        """Standard normal, or uniform on (−√3, √3) (unit variance) as in the 2014 paper."""
+        if self.prior == "uniform":
+            return (torch.rand(n, self.latent_dim, device=device) * 2 - 1) * math.sqrt(3)
+        return torch.randn(n, self.latent_dim, device=device)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         return self.net(z).view(-1, *self.shape)
@@ -63,6 +83,42 @@ class MLPDiscriminator(Discriminator):
 
     def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The last hidden layer's activations."""
+        return self.body(x)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.head(self.body(x)).squeeze(-1)
+
+
+class Maxout(nn.Module):
+    """``units`` maxout units, each the max of ``pieces`` linear pieces (Goodfellow et al. 2013)."""
+
+    def __init__(self, in_features: int, units: int, pieces: int) -> None:
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.linear = nn.Linear(in_features, units * pieces)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x).view(-1, self.units, self.pieces).amax(-1)
+
+
+class MaxoutDiscriminator(Discriminator):
+    """Maxout discriminator of the 2014 paper: dropout, maxout layers → one logit."""
+
+    def __init__(self, spec: DataSpec, hidden: Sequence[int] = (240, 240), pieces: int = 5,
+                 input_dropout: float = 0.2, dropout: float = 0.5, init_range: float | None = 0.005) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = math.prod(spec.shape)
+        for i, h in enumerate(hidden):
+            # pylearn2 drops each layer's *input*: include prob .8 at the first, .5 after.
+            layers += [nn.Dropout(input_dropout if i == 0 else dropout), Maxout(width, h, pieces)]
+            width = h
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Dropout(dropout if hidden else input_dropout), nn.Linear(width, 1))
+        uniform_init(self, init_range)
+
+    def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """The last maxout layer's activations."""
         return self.body(x)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:

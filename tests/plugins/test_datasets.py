@@ -125,3 +125,10 @@ def test_a_vanilla_gan_trains_on_the_ring(tiny_recipe):
     recipe = tiny_recipe.replace(dataset=Component("ring", n=2000), steps=5)
     trainer = ganzoo.build(recipe, device="cpu").fit()
     assert trainer.sample(7).shape == (7, 2)
+
+
+def test_start_and_stop_keep_a_slice(mnist, data_dir):
+    part = ganzoo.load_dataset(Component("mnist", start=50_000), data_dir)
+    assert len(part) == 10_000 and torch.equal(part.x, mnist.x[50_000:])
+    with pytest.raises(GanzooError, match="select no images"):
+        ganzoo.load_dataset(Component("mnist", start=70_000), data_dir)

@@ -60,10 +60,10 @@ class ConstG(ganzoo.Generator):
 @pytest.mark.parametrize(
     "real_logit, fake_logit, expected_d_loss",
     [
-        # -[log D(x) + log(1 - D(G(z)))] with D = sigmoid: computed by hand.
-        (2.0, -1.0, -math.log(1 / (1 + math.exp(-2.0))) - math.log(1 - 1 / (1 + math.exp(1.0)))),
-        # Far in the tails the naive formula gives inf; the logit form gives ≈ 30 + 40.
-        (-30.0, 40.0, 70.0),
+        # -½[log D(x) + log(1 - D(G(z)))] with D = sigmoid: computed by hand.
+        (2.0, -1.0, -0.5 * (math.log(1 / (1 + math.exp(-2.0))) + math.log(1 - 1 / (1 + math.exp(1.0))))),
+        # Far in the tails the naive formula gives inf; the logit form gives ≈ ½(30 + 40).
+        (-30.0, 40.0, 35.0),
     ],
 )
 def test_losses_equal_the_paper_formulas(real_logit, fake_logit, expected_d_loss):
@@ -105,3 +105,35 @@ def test_vanilla_fashion_mnist_trains_on_real_data(tiny_recipe, data_dir):
     recipe = tiny_recipe.replace(dataset=Component("fashion-mnist"), steps=5)
     trainer = ganzoo.build(recipe, data_dir=data_dir, device="cpu").fit()
     assert trainer.step == 5 and math.isfinite(trainer.last_metrics["g_loss"])
+
+
+def test_uniform_prior_has_unit_variance_on_the_papers_interval():
+    G = ganzoo.create("generators", Component("mlp", prior="uniform"), SPEC)
+    z = G.sample_latent(200_000)
+    assert z.abs().max() <= math.sqrt(3) and z.var().item() == pytest.approx(1.0, abs=0.01)
+
+
+def test_maxout_takes_the_max_of_its_pieces():
+    from ganzoo_vanilla.models import Maxout
+
+    layer = Maxout(3, units=2, pieces=4)
+    x = torch.randn(5, 3)
+    pieces = (x @ layer.linear.weight.T + layer.linear.bias).view(5, 2, 4)
+    assert torch.equal(layer(x), pieces.max(-1).values)
+
+
+def test_goodfellow_recipe_builds_the_papers_model(data_dir):
+    recipe = ganzoo.get_recipe("goodfellow-mnist")
+    trainer = ganzoo.build(recipe.replace(steps=2, epochs=None), data_dir=data_dir, device="cpu")
+    G, D = trainer.generator, trainer.discriminator
+    linears = [m for m in G.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(100, 1200), (1200, 1200), (1200, 784)]
+    assert isinstance(list(G.modules())[-1], nn.Sigmoid) and not any(isinstance(m, nn.BatchNorm1d) for m in G.modules())
+    maxouts = [m for m in D.modules() if type(m).__name__ == "Maxout"]
+    assert [(m.units, m.pieces) for m in maxouts] == [(240, 5), (240, 5)]
+    assert [m.p for m in D.modules() if isinstance(m, nn.Dropout)] == [0.2, 0.5, 0.5]
+    assert max(p.abs().max().item() for p in D.parameters()) <= 0.005
+    assert len(trainer.data) == 50_000 and trainer.data.x.min() == 0.0  # training images 0..50k in [0, 1]
+    assert isinstance(trainer.g_optim, torch.optim.SGD) and trainer.g_optim.defaults["momentum"] == 0.5
+    trainer.fit()
+    assert trainer.step == 2
