@@ -9,6 +9,7 @@ mixtures and of Stacked MNIST.
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import Callable, Sequence
 
@@ -77,13 +78,34 @@ def check_metrics(names: Sequence[str], data: TensorData, dataset: str) -> list[
     return list(names)
 
 
-def _split(component: Component, split: str) -> Component:
+def _split(component: Component, split: str, n: int | None = None) -> Component:
+    """The same dataset's other split; generated datasets (those with an ``n``
+    option) make only as many reference samples as are compared."""
+    from ..registry import default_registry
+
+    factory = default_registry().factory("datasets", component.name)
+    if n is not None and "n" in inspect.signature(factory).parameters:
+        return component.replace(split=split, n=n)
     return component.replace(split=split)
 
 
 def _unit(x: Tensor, value_range) -> Tensor:
     lo, hi = value_range
     return ((x.double() - lo) / (hi - lo)).clamp(0, 1)
+
+
+_REAL: dict[tuple, tuple[Tensor, Tensor]] = {}
+
+
+def _real_features(classifier, test: TensorData, dataset: Component, n: int, seed: int):
+    """Features of ``n`` real test samples, remembered: evaluating every N steps
+    during training classifies the same real images each time."""
+    key = (dataset.name, repr(sorted(dataset.options.items())), n, seed, classifier.meta.get("sha256"))
+    if key not in _REAL:
+        pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed))[:n]
+        _REAL.clear()  # one entry is all a run needs; keep memory flat
+        _REAL[key] = classifier.features_and_probs(test.x[pick], test.spec.value_range)
+    return _REAL[key]
 
 
 def evaluate(
@@ -102,7 +124,7 @@ def evaluate(
     """
     dataset = Component(dataset) if isinstance(dataset, str) else dataset
     started = time.perf_counter()
-    test = load_dataset(_split(dataset, "test"), data_dir)
+    test = load_dataset(_split(dataset, "test", n), data_dir)
     metrics = check_metrics(metrics if metrics is not None else default_metrics(test), test, dataset.name)
     needs_real = [m for m in metrics if m in CLASSIFIER_METRICS]
     if n < 2:
@@ -120,8 +142,7 @@ def evaluate(
 
     if needs_real:
         classifier = reference_classifier(test.classifier, data_dir, cache)
-        pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed))[:n]
-        real_f, real_p = classifier.features_and_probs(test.x[pick], value_range)
+        real_f, real_p = _real_features(classifier, test, dataset, n, seed)
         fake_f, fake_p = classifier.features_and_probs(fake[:n], value_range)
         if "fd" in metrics:
             out["fd"] = frechet_distance(real_f, fake_f)
@@ -139,7 +160,12 @@ def evaluate(
             out.update({k: v for k, v in dc.items() if k in metrics})
 
     if "parzen" in metrics:
-        train = load_dataset(_split(dataset, "train"), data_dir)
+        # The whole training split, whatever slice the run trained on.
+        whole = Component(dataset.name, **{k: v for k, v in dataset.options.items() if k not in ("start", "stop")})
+        train = load_dataset(_split(whole, "train"), data_dir)
+        if len(train) < 50_000 + PARZEN_VALIDATION:
+            raise GanzooError(f"parzen needs training images 50,000..51,000 of {dataset.name!r} for validation; "
+                              f"its training split has {len(train)}")
         # goodfeli/adversarial: validation = training images 50,000..60,000, first 1,000.
         validation = _unit(train.x[50_000 : 50_000 + PARZEN_VALIDATION], value_range)
         out.update(parzen(_unit(fake[:PARZEN_CENTRES], value_range), validation, _unit(test.x, value_range)))
