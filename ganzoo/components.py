@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from .errors import GanzooError
+
 
 @dataclass(frozen=True)
 class DataSpec:
@@ -105,6 +107,18 @@ class GANLoss:
         self, batch: Batch, generator: nn.Module, discriminator: nn.Module
     ) -> tuple[Tensor, dict[str, Tensor]]:
         raise NotImplementedError
+
+
+def output_activation(spec: DataSpec) -> nn.Module:
+    """The last activation of a generator for ``spec``'s data: tanh for [-1, 1],
+    sigmoid for [0, 1], none for unbounded data (``value_range`` ``None``)."""
+    if spec.value_range is None:
+        return nn.Identity()
+    if tuple(spec.value_range) == (-1.0, 1.0):
+        return nn.Tanh()
+    if tuple(spec.value_range) == (0.0, 1.0):
+        return nn.Sigmoid()
+    raise GanzooError(f"no output activation for data in {tuple(spec.value_range)}; use value_range [-1,1] or [0,1]")
 
 
 def generate(generator: nn.Module, n: int, y: Tensor | None, device: torch.device) -> Tensor:

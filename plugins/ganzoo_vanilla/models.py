@@ -8,18 +8,7 @@ from typing import Literal, Sequence
 import torch
 from torch import Tensor, nn
 
-from ganzoo import DataSpec, Discriminator, GanzooError, Generator
-
-
-def output_activation(spec: DataSpec) -> nn.Module:
-    """tanh for data in [-1, 1], sigmoid for data in [0, 1], none for unbounded data."""
-    if spec.value_range is None:
-        return nn.Identity()
-    if tuple(spec.value_range) == (-1.0, 1.0):
-        return nn.Tanh()
-    if tuple(spec.value_range) == (0.0, 1.0):
-        return nn.Sigmoid()
-    raise GanzooError(f"no output activation for data in {spec.value_range}; use value_range [-1,1] or [0,1]")
+from ganzoo import DataSpec, Discriminator, Generator, output_activation
 
 
 def uniform_init(module: nn.Module, init_range: float | None) -> None:

@@ -1,0 +1,48 @@
+"""DCGAN (Radford et al. 2015): convolutional generator and discriminator, and its recipes.
+
+Registered through the ``ganzoo`` entry-point group like any third-party plugin.
+"""
+
+from ganzoo import Component, Recipe, hookimpl
+
+from .models import DCGANDiscriminator, DCGANGenerator
+
+ADAM = Component("adam", lr=2e-4, betas=(0.5, 0.999))
+
+
+def _recipe(dataset: Component, batch_size: int, description: str, **length) -> Recipe:
+    # The paper's hyperparameters (anchors.md §3): data in [-1, 1], Adam 2e-4, β1 0.5.
+    return Recipe(
+        dataset=dataset,
+        generator=Component("dcgan", latent_dim=100, width=64),
+        discriminator=Component("dcgan", width=64),
+        loss=Component("non-saturating"),
+        g_optim=ADAM,
+        d_optim=ADAM,
+        batch_size=batch_size,
+        sample_every=500,
+        description=description,
+        **length,
+    )
+
+
+@hookimpl
+def register_generators(register):
+    register("dcgan", DCGANGenerator)
+
+
+@hookimpl
+def register_discriminators(register):
+    register("dcgan", DCGANDiscriminator)
+
+
+@hookimpl
+def register_recipes(register):
+    register("dcgan-mnist", _recipe(Component("mnist"), 128, "DCGAN on MNIST (paper hyperparameters)",
+                                    steps=None, epochs=5))
+    register("dcgan-fashion-mnist", _recipe(Component("fashion-mnist"), 128, "DCGAN on Fashion-MNIST",
+                                            steps=None, epochs=5))
+    # The Stacked MNIST benchmark (anchors.md §5): 128k images, batch 64, 50 epochs.
+    register("dcgan-stacked-mnist", _recipe(Component("stacked-mnist"), 64,
+                                            "DCGAN on Stacked MNIST (1000 modes), the mode-collapse benchmark",
+                                            steps=None, epochs=50))

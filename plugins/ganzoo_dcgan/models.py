@@ -1,0 +1,104 @@
+"""DCGAN generator and discriminator (Radford et al. 2015, anchors.md §3).
+
+Both follow the paper's guidelines: transposed convolutions in G and strided
+convolutions in D, no hidden fully connected layer, BatchNorm everywhere except
+G's output and D's input, ReLU in G with a tanh output, LeakyReLU 0.2 in D,
+weights N(0, 0.02). The image size sets the depth: each stride-2 layer doubles
+the side, from 7×7 for 28×28 images and from 4×4 for 32 and 64.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ganzoo import DataSpec, Discriminator, GanzooError, Generator, output_activation
+
+
+def ladder(size: int) -> tuple[int, int]:
+    """``(start, doublings)``: the side of the first feature map and how many
+    stride-2 layers reach ``size`` from it (28 → (7, 2), 32 → (4, 3), 64 → (4, 4))."""
+    start, doublings = size, 0
+    while start % 2 == 0 and start > 4:
+        start //= 2
+        doublings += 1
+    if doublings == 0 or start > 8:
+        raise GanzooError(f"DCGAN cannot make {size}×{size} images; use a side like 28, 32 or 64")
+    return start, doublings
+
+
+def image_spec(spec: DataSpec, model: str) -> tuple[int, int]:
+    """``(channels, size)`` of square images, or a one-line error naming the shape."""
+    if len(spec.shape) != 3 or spec.shape[1] != spec.shape[2]:
+        raise GanzooError(f"{model} needs square images (channels, size, size), but the data has shape "
+                          f"{tuple(spec.shape)}; use an MLP model for this data")
+    return spec.shape[0], spec.shape[1]
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """The paper's initialisation: conv weights N(0, 0.02), BatchNorm scale N(1, 0.02), biases 0."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+            if getattr(layer, "bias", None) is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.BatchNorm2d):
+            nn.init.normal_(layer.weight, 1.0, 0.02)
+            nn.init.zeros_(layer.bias)
+
+
+class DCGANGenerator(Generator):
+    """z → (1×1 → start×start projection) → stride-2 transposed convolutions → tanh image.
+
+    ``width`` is the channels of the last hidden layer; each layer towards z
+    doubles it (width 64 at 28×28: 100 → 128×7×7 → 64×14×14 → 1×28×28).
+    """
+
+    def __init__(self, spec: DataSpec, latent_dim: int = 100, width: int = 64) -> None:
+        super().__init__()
+        channels, size = image_spec(spec, "the dcgan generator")
+        start, doublings = ladder(size)
+        self.latent_dim = latent_dim
+        widths = [width * 2 ** i for i in reversed(range(doublings))]  # e.g. [128, 64]
+        layers: list[nn.Module] = [
+            # The projection of z is a transposed convolution from a 1×1 map, as in the paper.
+            nn.ConvTranspose2d(latent_dim, widths[0], start, 1, 0, bias=False),
+            nn.BatchNorm2d(widths[0]), nn.ReLU(True),
+        ]
+        for a, b in zip(widths, widths[1:]):
+            layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(True)]
+        layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), output_activation(spec)]
+        self.net = nn.Sequential(*layers)
+        dcgan_init(self)
+
+    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.net(z.view(len(z), -1, 1, 1))
+
+
+class DCGANDiscriminator(Discriminator):
+    """image → stride-2 convolutions (LeakyReLU 0.2, BatchNorm after the first) → one logit.
+
+    The last layer is a convolution over the whole start×start map, i.e. a linear
+    read-out of :meth:`features` (width 64 at 28×28: 1×28×28 → 64×14×14 → 128×7×7 → 1).
+    """
+
+    def __init__(self, spec: DataSpec, width: int = 64) -> None:
+        super().__init__()
+        channels, size = image_spec(spec, "the dcgan discriminator")
+        start, doublings = ladder(size)
+        widths = [width * 2 ** i for i in range(doublings)]  # e.g. [64, 128]
+        layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        for a, b in zip(widths, widths[1:]):
+            layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.LeakyReLU(0.2, True)]
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Conv2d(widths[-1], 1, start, 1, 0)
+        self.feature_shape = (widths[-1], start, start)
+        dcgan_init(self)
+
+    def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """The last convolutional block's activations, flattened (``width·2^(k-1)·start²`` values)."""
+        return self.body(x).flatten(1)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.head(self.body(x)).view(len(x))
+
