@@ -47,8 +47,14 @@ def load_dataset(component: Component | str, data_dir: str | os.PathLike | None 
 def check_compatible(generator: nn.Module, discriminator: nn.Module, spec: DataSpec) -> None:
     """One tiny forward pass: G must produce ``spec.shape`` and D must accept it."""
     for name, model in (("generator", generator), ("discriminator", discriminator)):
-        if getattr(model, "conditional", False) and spec.num_classes is None:
+        if not getattr(model, "conditional", False):
+            continue
+        if spec.num_classes is None:
             raise GanzooError(f"the {name} is conditional but the dataset has no labels; use a labelled dataset")
+        classes = getattr(model, "num_classes", None)
+        if classes is not None and classes != spec.num_classes:
+            raise GanzooError(f"the {name} {type(model).__name__} is conditional on {classes} classes but the "
+                              f"dataset has {spec.num_classes}; build it for this dataset's classes")
     if not hasattr(generator, "sample_latent"):
         raise GanzooError(f"generator {type(generator).__name__} has no sample_latent(n, device); subclass ganzoo.Generator")
     device = next(generator.parameters()).device

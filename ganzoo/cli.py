@@ -66,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample", help="draw a grid of samples from a checkpoint")
     sample.add_argument("checkpoint", type=Path)
-    sample.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("-n", type=int, help="number of samples (default 64; 8 per class, one row each, "
+                                             "for a conditional generator of up to 16 classes)")
+    sample.add_argument("--class", dest="label", type=int, metavar="K",
+                        help="draw only class K (conditional generators)")
     sample.add_argument("-o", "--output", type=Path, default=Path("samples.png"), help="PNG to write")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--device", default="auto")
@@ -237,19 +240,27 @@ def cmd_sample(args: argparse.Namespace) -> int:
     import torch
 
     from .callbacks import save_grid
+    from .callbacks.samples import class_rows
     from .trainer import sample
 
-    if args.n < 1:
+    if args.n is not None and args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
     generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
     if len(spec.shape) != 3:
         raise GanzooError(f"samples of shape {spec.shape} are not images; nothing to draw")
+    conditional = getattr(generator, "conditional", False)
+    if args.label is not None and not conditional:
+        raise GanzooError(f"--class needs a conditional generator, and {recipe.name}'s is not; drop --class")
+    n, y, nrow, what = args.n or 64, None, None, "samples"
+    if conditional and args.label is not None:
+        y, what = torch.full((n,), args.label), f"samples of class {args.label}"
+    elif conditional and spec.num_classes <= 16:
+        n = args.n or 8 * spec.num_classes
+        y, nrow = class_rows(n, spec.num_classes)
+        what = "samples, one row per class"
     torch.manual_seed(args.seed)
-    y = None
-    if getattr(generator, "conditional", False):
-        y = torch.arange(args.n) % spec.num_classes
-    path = save_grid(sample(generator, args.n, device, y), args.output, spec.value_range)
-    console.print(f"wrote {args.n} samples of {recipe.name} (step {state['step']}) to {path}")
+    path = save_grid(sample(generator, n, device, y), args.output, spec.value_range, nrow=nrow)
+    console.print(f"wrote {n} {what} of {recipe.name} (step {state['step']}) to {path}")
     return 0
 
 
@@ -261,8 +272,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     metrics = None
     if args.metrics:
         metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    values = evaluate(lambda k: sample(generator, k, device), recipe.dataset, metrics, args.n,
-                      args.data_dir, seed=args.seed)
+    values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
+                      args.data_dir, seed=args.seed, conditional=getattr(generator, "conditional", False))
     table = Table(title=f"{recipe.name} at step {state['step']} ({args.checkpoint})", title_justify="left")
     table.add_column("metric", style="bold cyan")
     table.add_column("value", justify="right")

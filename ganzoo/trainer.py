@@ -79,7 +79,12 @@ def make_optimizer(spec: OptimSpec, params: Iterable[nn.Parameter], device: torc
 @torch.no_grad()
 def sample(generator: nn.Module, n: int, device: torch.device | str, y: Tensor | None = None,
            batch: int = 1000) -> Tensor:
-    """``n`` samples from ``generator`` in eval mode, ``batch`` at a time (labels ``y`` if conditional)."""
+    """``n`` samples from ``generator`` in eval mode, ``batch`` at a time.
+
+    A conditional generator draws class ``y[i]`` for sample ``i``; without ``y``
+    it cycles through its classes (0, 1, …, K−1, 0, …).
+    """
+    y = check_labels(generator, n, y)
     was_training = generator.training
     generator.eval()
     try:
@@ -91,6 +96,27 @@ def sample(generator: nn.Module, n: int, device: torch.device | str, y: Tensor |
         return torch.cat(chunks)
     finally:
         generator.train(was_training)
+
+
+def check_labels(generator: nn.Module, n: int, y: Tensor | None) -> Tensor | None:
+    """The labels to sample ``n`` images with: ``None`` for an unconditional generator,
+    else ``y`` checked against the generator's classes (cycling them when ``None``)."""
+    if not getattr(generator, "conditional", False):
+        if y is not None:
+            raise GanzooError(f"generator {type(generator).__name__} is not conditional; sample it without labels")
+        return None
+    classes = getattr(generator, "num_classes", None)
+    if y is None:
+        if classes is None:
+            raise GanzooError(f"generator {type(generator).__name__} is conditional; pass the labels to sample")
+        return torch.arange(n) % classes
+    y = torch.as_tensor(y, dtype=torch.long)
+    if y.shape != (n,):
+        raise GanzooError(f"{n} samples need {n} labels, got labels of shape {tuple(y.shape)}")
+    if classes is not None and n and (int(y.min()) < 0 or int(y.max()) >= classes):
+        bad = int(y.min()) if int(y.min()) < 0 else int(y.max())
+        raise GanzooError(f"class {bad} is outside this generator's classes 0..{classes - 1}")
+    return y
 
 
 class Trainer:

@@ -79,8 +79,12 @@ def test_disabled_plugins_are_not_loaded(monkeypatch):
     monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "vanilla, other")
     reg = Registry()
     reg.load_entrypoints()
-    assert reg.entries("generators") == {}
+    assert "mlp" not in reg.entries("generators") and "dcgan" in reg.entries("generators")
     assert "mnist" in reg.entries("datasets")
+    monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "vanilla,dcgan,conditional")
+    reg = Registry()
+    reg.load_entrypoints()
+    assert reg.entries("generators") == {} and "mnist" in reg.entries("datasets")
 
 
 def test_every_kind_is_listable():

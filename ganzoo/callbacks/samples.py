@@ -24,20 +24,34 @@ def save_grid(samples: Tensor, path: str | Path, value_range: tuple[float, float
     return path
 
 
-class SampleGrid(Callback):
-    """Every ``every`` steps and at the end, draw ``n`` samples from the same latents
-    (and, for conditional generators, labels cycling through the classes)."""
+def class_rows(n: int, num_classes: int) -> tuple[Tensor, int]:
+    """Labels for a grid with one row per class, and the row length: ``n`` samples,
+    ``ceil(n / num_classes)`` of each class in turn (0 0 0 … 1 1 1 …)."""
+    per_class = max(1, -(-n // num_classes))
+    labels = torch.arange(num_classes).repeat_interleave(per_class)[:n]
+    return labels, per_class
 
-    def __init__(self, directory: str | Path, every: int = 1000, n: int = 64, seed: int = 1234) -> None:
+
+class SampleGrid(Callback):
+    """Every ``every`` steps and at the end, draw ``n`` samples from the same latents;
+    a conditional generator's grid has one row per class (``n`` defaults to 8 per
+    class for up to 16 classes, else 64)."""
+
+    def __init__(self, directory: str | Path, every: int = 1000, n: int | None = None, seed: int = 1234) -> None:
         self.directory = Path(directory)
         self.every, self.n, self.seed = every, n, seed
         self.last: Path | None = None
 
     def on_train_start(self, trainer) -> None:
-        spec = trainer.data.spec
-        self.labels = None
-        if spec.num_classes is not None:
-            self.labels = torch.arange(self.n, device=trainer.device) % spec.num_classes
+        classes = trainer.data.spec.num_classes
+        self.labels, self.nrow = None, None
+        if getattr(trainer.generator, "conditional", False):
+            if self.n is None:
+                self.n = 8 * classes if classes <= 16 else 64
+            labels, self.nrow = class_rows(self.n, classes)
+            self.labels = labels.to(trainer.device)
+        elif self.n is None:
+            self.n = 64
         devices = [trainer.device] if trainer.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed)
@@ -55,9 +69,8 @@ class SampleGrid(Callback):
                     samples = G(self.latents)
         finally:
             G.train(was_training)
-        nrow = trainer.data.spec.num_classes if getattr(G, "conditional", False) else None
         self.last = save_grid(samples, self.directory / f"step-{trainer.step:06d}.png",
-                              trainer.data.spec.value_range, nrow=nrow)
+                              trainer.data.spec.value_range, nrow=self.nrow)
 
     def on_step_end(self, trainer) -> None:
         if trainer.step % self.every == 0:

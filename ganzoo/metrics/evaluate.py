@@ -37,6 +37,7 @@ METRICS = {
     "coverage": "fraction of real k=5 balls that hold a generated sample",
     "parzen": "Parzen-window log-likelihood, Goodfellow et al.'s protocol (10k samples as centres)",
     "modes": "modes captured and high-quality fraction (mixtures) or digit triples covered (Stacked MNIST)",
+    "class-accuracy": "how often the reference classifier recognises the class a conditional generator was asked for",
 }
 CLASSIFIER_METRICS = ("fd", "score", "classes", "precision", "recall", "density", "coverage")
 PARZEN_CENTRES, PARZEN_VALIDATION = 10_000, 1_000
@@ -46,28 +47,32 @@ def _per_channel(data: TensorData) -> bool:
     return data.classifier is not None and data.spec.shape[0] > 1
 
 
-def applicable(data: TensorData) -> list[str]:
-    """The metrics that make sense for samples like ``data``'s."""
+def applicable(data: TensorData, conditional: bool = False) -> list[str]:
+    """The metrics that make sense for samples like ``data``'s (from a conditional
+    generator if ``conditional``)."""
     if data.modes is not None or _per_channel(data):
         return ["modes"]
     if data.classifier in SETTINGS:
-        return list(CLASSIFIER_METRICS) + ["parzen"]
+        return list(CLASSIFIER_METRICS) + ["parzen"] + (["class-accuracy"] if conditional else [])
     return []
 
 
-def default_metrics(data: TensorData) -> list[str]:
+def default_metrics(data: TensorData, conditional: bool = False) -> list[str]:
     """What ``ganzoo eval`` computes when not told: everything but the slow Parzen."""
-    return [m for m in applicable(data) if m != "parzen"]
+    return [m for m in applicable(data, conditional) if m != "parzen"]
 
 
-def check_metrics(names: Sequence[str], data: TensorData, dataset: str) -> list[str]:
+def check_metrics(names: Sequence[str], data: TensorData, dataset: str, conditional: bool = False) -> list[str]:
     """``names`` if each exists and applies to ``data``, else a one-line error."""
-    usable = applicable(data)
+    usable = applicable(data, conditional)
     for name in names:
         if name not in METRICS:
             raise GanzooError(f"unknown metric {name!r}{did_you_mean(name, METRICS)}; choose from {', '.join(METRICS)}")
         if name == "classes" and data.y is None:
             raise GanzooError(f"metric 'classes' needs labels, and dataset {dataset!r} has none")
+        if name == "class-accuracy" and not conditional:
+            raise GanzooError("metric 'class-accuracy' needs a conditional generator (one that takes labels); "
+                              "this one is unconditional")
         if name not in usable:
             if name in CLASSIFIER_METRICS and data.classifier not in SETTINGS:
                 why = f"dataset {dataset!r} has no reference classifier"
@@ -109,23 +114,28 @@ def _real_features(classifier, test: TensorData, dataset: Component, n: int, see
 
 
 def evaluate(
-    sample: Callable[[int], Tensor],
+    sample: Callable[..., Tensor],
     dataset: Component | str,
     metrics: Sequence[str] | None = None,
     n: int = 10_000,
     data_dir=None,
     cache=None,
     seed: int = 0,
+    conditional: bool = False,
 ) -> dict[str, float]:
     """Compute ``metrics`` for the generator behind ``sample(n) -> samples``.
 
-    ``dataset`` names the training data; its test split is the reference.
-    Returns plain floats keyed by metric (some metrics give several values).
+    ``dataset`` names the training data; its test split is the reference. A
+    ``conditional`` generator is called as ``sample(n, y)`` with the classes in
+    equal shares (1,000 of each of MNIST's ten in 10,000 samples), as the
+    conditional-GAN Parzen protocol asks. Returns plain floats keyed by metric
+    (some metrics give several values).
     """
     dataset = Component(dataset) if isinstance(dataset, str) else dataset
     started = time.perf_counter()
     test = load_dataset(_split(dataset, "test", n), data_dir)
-    metrics = check_metrics(metrics if metrics is not None else default_metrics(test), test, dataset.name)
+    metrics = check_metrics(metrics if metrics is not None else default_metrics(test, conditional),
+                            test, dataset.name, conditional)
     needs_real = [m for m in metrics if m in CLASSIFIER_METRICS]
     if n < 2:
         raise GanzooError(f"-n must be at least 2, got {n}")
@@ -134,9 +144,11 @@ def evaluate(
             f"-n {n} exceeds the {len(test)} test samples of {dataset.name!r} that {', '.join(needs_real)} "
             f"compare against; use -n {len(test)} or less"
         )
+    count = max(n, PARZEN_CENTRES) if "parzen" in metrics else n
+    labels = torch.arange(count) % test.spec.num_classes if conditional else None
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        fake = sample(max(n, PARZEN_CENTRES) if "parzen" in metrics else n).detach().cpu()
+        fake = (sample(count, labels) if conditional else sample(count)).detach().cpu()
     out: dict[str, float] = {"n": float(n)}
     value_range = test.spec.value_range
 
@@ -158,6 +170,11 @@ def evaluate(
         if "density" in metrics or "coverage" in metrics:
             dc = density_coverage(real_f, fake_f, k=5)
             out.update({k: v for k, v in dc.items() if k in metrics})
+
+    if "class-accuracy" in metrics:
+        classifier = reference_classifier(test.classifier, data_dir, cache)
+        predicted = classifier.probs(fake[:n], value_range).argmax(1)
+        out["class-accuracy"] = (predicted == labels[:n]).double().mean().item()
 
     if "parzen" in metrics:
         # The whole training split, whatever slice the run trained on.

@@ -1,0 +1,147 @@
+"""Label-conditioned generators and discriminators (anchors.md §2).
+
+Two ways in: the MLP model of Mirza & Osindero (2014) as published, and two
+wrappers that make any registered generator or discriminator conditional, so a
+conditional DCGAN is composed from the DCGAN plugin through the registry rather
+than copied from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+import ganzoo
+from ganzoo import Component, DataSpec, Discriminator, GanzooError, Generator, output_activation
+from ganzoo_vanilla.models import Maxout, uniform_init
+
+
+def num_classes(spec: DataSpec, model: str) -> int:
+    """The dataset's number of classes, or a one-line error when it has no labels."""
+    if spec.num_classes is None:
+        raise GanzooError(f"{model} is conditional and needs a labelled dataset, but this one has no labels; "
+                          f"use e.g. mnist, or an unconditional model")
+    return spec.num_classes
+
+
+class ConditionalMLPGenerator(Generator):
+    """Mirza & Osindero's G: z → 200 ReLU and one-hot y → 1000 ReLU, joined → 1200 ReLU
+    (dropout) → data (sigmoid for [0, 1] data). z is uniform on the unit hypercube."""
+
+    conditional = True
+
+    def __init__(self, spec: DataSpec, latent_dim: int = 100, z_hidden: int = 200, y_hidden: int = 1000,
+                 hidden: int = 1200, dropout: float = 0.5, init_range: float | None = 0.05) -> None:
+        super().__init__()
+        self.num_classes = num_classes(spec, "conditional-mlp generator")
+        self.latent_dim, self.shape = latent_dim, tuple(spec.shape)
+        self.z_path = nn.Sequential(nn.Linear(latent_dim, z_hidden), nn.ReLU())
+        self.y_path = nn.Sequential(nn.Linear(self.num_classes, y_hidden), nn.ReLU())
+        size = int(torch.tensor(self.shape).prod())
+        self.joint = nn.Sequential(nn.Linear(z_hidden + y_hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                   nn.Linear(hidden, size), output_activation(spec))
+        uniform_init(self, init_range)
+
+    def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
+        """Uniform on [0, 1)^latent_dim, as in the paper."""
+        return torch.rand(n, self.latent_dim, device=device)
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        onehot = F.one_hot(y, self.num_classes).to(z.dtype)
+        h = torch.cat([self.z_path(z), self.y_path(onehot)], dim=1)
+        return self.joint(h).view(-1, *self.shape)
+
+
+class ConditionalMaxoutDiscriminator(Discriminator):
+    """Mirza & Osindero's D: x → maxout 240×5 and one-hot y → maxout 50×5, joined →
+    maxout 240×4 → one logit, dropout 0.5 on every layer's input."""
+
+    conditional = True
+
+    def __init__(self, spec: DataSpec, x_hidden: int = 240, y_hidden: int = 50, hidden: int = 240,
+                 pieces: Sequence[int] = (5, 5, 4), dropout: float = 0.5, init_range: float | None = 0.005) -> None:
+        super().__init__()
+        self.num_classes = num_classes(spec, "conditional-maxout discriminator")
+        size = int(torch.tensor(tuple(spec.shape)).prod())
+        self.x_path = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), Maxout(size, x_hidden, pieces[0]))
+        self.y_path = nn.Sequential(nn.Dropout(dropout), Maxout(self.num_classes, y_hidden, pieces[1]))
+        self.joint = nn.Sequential(nn.Dropout(dropout), Maxout(x_hidden + y_hidden, hidden, pieces[2]))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, 1))
+        uniform_init(self, init_range)
+
+    def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """The joint maxout layer's activations."""
+        onehot = F.one_hot(y, self.num_classes).to(x.dtype)
+        return self.joint(torch.cat([self.x_path(x), self.y_path(onehot)], dim=1))
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        return self.head(self.features(x, y)).squeeze(-1)
+
+
+class LabelConcatGenerator(Generator):
+    """Any registered generator made conditional: the one-hot label is appended to z.
+
+    ``base`` names the generator (e.g. ``"dcgan"``); the other options go to it.
+    Its prior stays the prior of z; only the input it sees grows by the classes.
+    """
+
+    conditional = True
+
+    def __init__(self, spec: DataSpec, base: str = "dcgan", latent_dim: int = 100, **options: Any) -> None:
+        super().__init__()
+        self.num_classes = num_classes(spec, f"conditional {base!r} generator")
+        self.latent_dim = latent_dim
+        self.base = ganzoo.create("generators", Component(base, latent_dim=latent_dim + self.num_classes, **options),
+                                  spec)
+        if getattr(self.base, "conditional", False):
+            raise GanzooError(f"generator {base!r} is already conditional; use it directly")
+
+    def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
+        return self.base.sample_latent(n, device)[:, : self.latent_dim]
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        return self.base(torch.cat([z, F.one_hot(y, self.num_classes).to(z.dtype)], dim=1))
+
+
+class ProjectionDiscriminator(Discriminator):
+    """Any registered discriminator with ``features(x)`` made conditional by projection
+    (Miyato & Koyama 2018): ``logit = w·φ(x) + b + embed(y)·φ(x)``.
+
+    ``trunk`` names the discriminator whose features φ are used (e.g. ``"dcgan"``);
+    the other options go to it. The trunk's own read-out stays in the module,
+    unused, so that its parameters keep the names the trunk gives them.
+    """
+
+    conditional = True
+
+    def __init__(self, spec: DataSpec, trunk: str = "dcgan", **options: Any) -> None:
+        super().__init__()
+        self.num_classes = num_classes(spec, f"projection discriminator on {trunk!r}")
+        self.trunk = ganzoo.create("discriminators", Component(trunk, **options), spec)
+        if getattr(self.trunk, "conditional", False):
+            raise GanzooError(f"discriminator {trunk!r} is already conditional; use it directly")
+        probe = torch.zeros(2, *spec.shape)
+        was_training = self.trunk.training
+        self.trunk.eval()
+        try:
+            with torch.no_grad():
+                width = self.trunk.features(probe).flatten(1).shape[1]
+        except NotImplementedError:
+            raise GanzooError(f"discriminator {trunk!r} does not expose features(x), which projection needs; "
+                              f"choose a trunk that does (e.g. dcgan, mlp)") from None
+        finally:
+            self.trunk.train(was_training)
+        self.linear = nn.Linear(width, 1)
+        self.embed = nn.Embedding(self.num_classes, width)
+        nn.init.normal_(self.embed.weight, 0.0, 0.02)
+
+    def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """The trunk's features, flattened."""
+        return self.trunk.features(x).flatten(1)
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        phi = self.features(x)
+        return self.linear(phi).squeeze(-1) + (self.embed(y) * phi).sum(1)
