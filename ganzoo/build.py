@@ -103,6 +103,12 @@ def build(
     generator = create("generators", recipe.generator, data.spec, registry=registry)
     discriminator = create("discriminators", recipe.discriminator, data.spec, registry=registry)
     loss = create("losses", recipe.loss, registry=registry)
+    for model in (generator, discriminator):
+        # Optional data-dependent initialisation (output biases from the data's
+        # marginals, weight-norm scales from a first batch), from the whole
+        # training set, so it is the same for every run of the recipe.
+        if hasattr(model, "init_from_data"):
+            model.init_from_data(data.x)
     check_compatible(generator, discriminator, data.spec)
     return Trainer(
         generator, discriminator, loss, data,

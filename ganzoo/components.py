@@ -7,6 +7,8 @@ attributes works. They are designed for all the built-in variants at once:
 * ``Batch.labelled`` marks which labels a semi-supervised loss may see;
 * ``Discriminator.features`` exposes the layer that feature matching and
   minibatch discrimination build on;
+* an optional ``init_from_data(x)`` on either network is called once by
+  ``build`` with the training samples, for data-dependent initialisation;
 * the loss, not the trainer, owns each phase's arithmetic, so minimax,
   non-saturating, feature matching or a K+1-class loss are all just losses.
 """

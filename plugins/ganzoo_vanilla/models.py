@@ -27,11 +27,12 @@ class MLPGenerator(Generator):
     def __init__(self, spec: DataSpec, latent_dim: int = 100, hidden: Sequence[int] = (256, 512, 1024),
                  batchnorm: bool = True, bn_momentum: float = 0.2,
                  activation: Literal["leaky_relu", "relu"] = "leaky_relu",
-                 prior: Literal["normal", "uniform"] = "normal", init_range: float | None = None) -> None:
+                 prior: Literal["normal", "uniform"] = "normal", init_range: float | None = None,
+                 output_bias: Literal["zero", "marginals"] = "zero") -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.shape = tuple(spec.shape)
-        self.prior = prior
+        self.prior, self.output_bias, self.value_range = prior, output_bias, spec.value_range
         layers: list[nn.Module] = []
         width = latent_dim
         for h in hidden:
@@ -49,6 +50,19 @@ class MLPGenerator(Generator):
         if self.prior == "uniform":
             return (torch.rand(n, self.latent_dim, device=device) * 2 - 1) * math.sqrt(3)
         return torch.randn(n, self.latent_dim, device=device)
+
+    @torch.no_grad()
+    def init_from_data(self, x: Tensor) -> None:
+        """With ``output_bias="marginals"``, start each output unit at the data's mean
+        for that pixel (pylearn2's ``init_sigmoid_bias_from_marginals``), so G need not
+        first learn that the background is black."""
+        if self.output_bias != "marginals" or self.value_range is None:
+            return
+        lo, hi = self.value_range
+        mean = ((x.flatten(1).double().mean(0) - lo) / (hi - lo)).clamp(1e-7, 1 - 1e-7)
+        last = [m for m in self.net if isinstance(m, nn.Linear)][-1]
+        bias = torch.logit(mean)  # sigmoid's inverse; tanh's is half of it
+        last.bias.copy_((bias if (lo, hi) == (0.0, 1.0) else bias / 2).to(last.bias.dtype))
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         return self.net(z).view(-1, *self.shape)

@@ -137,3 +137,32 @@ def test_goodfellow_recipe_builds_the_papers_model(data_dir):
     assert isinstance(trainer.g_optim, torch.optim.SGD) and trainer.g_optim.defaults["momentum"] == 0.5
     trainer.fit()
     assert trainer.step == 2
+
+
+def test_output_bias_from_the_marginals_starts_g_at_the_mean_image(mnist):
+    x01 = (mnist.x[:5000] + 1) / 2
+    spec = DataSpec((1, 28, 28), 10, (0.0, 1.0))
+    G = ganzoo.create("generators", Component("mlp", output_bias="marginals", batchnorm=False,
+                                               init_range=0.005), spec)
+    G.init_from_data(x01)
+    mean = x01.mean(0).flatten().double()
+    with torch.no_grad():
+        out = G(G.sample_latent(256)).mean(0).flatten().double()
+    # A corner pixel is black in every image: its logit is clipped at 1e-7, not -inf.
+    assert G.net[-2].bias[0].item() == pytest.approx(math.log(1e-7 / (1 - 1e-7)), rel=1e-4)
+    assert (out - mean).abs().max() < 0.02  # tiny weights: the output is the bias
+    # The default leaves the initial bias alone, and tanh data get half the logit.
+    plain = ganzoo.create("generators", "mlp", spec)
+    before = plain.net[-2].bias.clone()
+    plain.init_from_data(x01)
+    assert torch.equal(plain.net[-2].bias, before)
+    tanh_G = ganzoo.create("generators", Component("mlp", output_bias="marginals"), SPEC)
+    tanh_G.init_from_data(mnist.x[:5000])
+    assert tanh_G.net[-2].bias[0].item() == pytest.approx(0.5 * math.log(1e-7 / (1 - 1e-7)), rel=1e-4)
+
+
+def test_build_applies_data_dependent_init(data_dir):
+    recipe = ganzoo.get_recipe("goodfellow-mnist").replace(steps=1, epochs=None)
+    recipe = recipe.replace(generator=recipe.generator.replace(output_bias="marginals"))
+    G = ganzoo.build(recipe, data_dir=data_dir, device="cpu").generator
+    assert G.net[-2].bias.min() < -15 and G.net[-2].bias.max() > 0  # background black, centre bright
