@@ -8,7 +8,7 @@ than copied from it.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -34,19 +34,26 @@ class ConditionalMLPGenerator(Generator):
     conditional = True
 
     def __init__(self, spec: DataSpec, latent_dim: int = 100, z_hidden: int = 200, y_hidden: int = 1000,
-                 hidden: int = 1200, dropout: float = 0.5, init_range: float | None = 0.05) -> None:
+                 hidden: int = 1200, dropout: float = 0.5, batchnorm: bool = False,
+                 prior: Literal["uniform", "normal"] = "uniform", init_range: float | None = 0.05) -> None:
         super().__init__()
         self.num_classes = num_classes(spec, "conditional-mlp generator")
-        self.latent_dim, self.shape = latent_dim, tuple(spec.shape)
-        self.z_path = nn.Sequential(nn.Linear(latent_dim, z_hidden), nn.ReLU())
-        self.y_path = nn.Sequential(nn.Linear(self.num_classes, y_hidden), nn.ReLU())
+        self.latent_dim, self.shape, self.prior = latent_dim, tuple(spec.shape), prior
+
+        def block(a: int, b: int) -> list[nn.Module]:
+            return [nn.Linear(a, b), nn.ReLU()] + ([nn.BatchNorm1d(b)] if batchnorm else [])
+
+        self.z_path = nn.Sequential(*block(latent_dim, z_hidden))
+        self.y_path = nn.Sequential(*block(self.num_classes, y_hidden))
         size = int(torch.tensor(self.shape).prod())
-        self.joint = nn.Sequential(nn.Linear(z_hidden + y_hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
+        self.joint = nn.Sequential(*block(z_hidden + y_hidden, hidden), nn.Dropout(dropout),
                                    nn.Linear(hidden, size), output_activation(spec))
         uniform_init(self, init_range)
 
     def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
-        """Uniform on [0, 1)^latent_dim, as in the paper."""
+        """Uniform on [0, 1)^latent_dim as in the paper, or standard normal."""
+        if self.prior == "normal":
+            return torch.randn(n, self.latent_dim, device=device)
         return torch.rand(n, self.latent_dim, device=device)
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:
@@ -57,7 +64,7 @@ class ConditionalMLPGenerator(Generator):
 
 class ConditionalMaxoutDiscriminator(Discriminator):
     """Mirza & Osindero's D: x → maxout 240×5 and one-hot y → maxout 50×5, joined →
-    maxout 240×4 → one logit, dropout 0.5 on every layer's input."""
+    maxout 240×4 → one logit, dropout 0.5 on every layer's input but the label."""
 
     conditional = True
 
@@ -67,7 +74,8 @@ class ConditionalMaxoutDiscriminator(Discriminator):
         self.num_classes = num_classes(spec, "conditional-maxout discriminator")
         size = int(torch.tensor(tuple(spec.shape)).prod())
         self.x_path = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), Maxout(size, x_hidden, pieces[0]))
-        self.y_path = nn.Sequential(nn.Dropout(dropout), Maxout(self.num_classes, y_hidden, pieces[1]))
+        # No dropout on the label itself: erasing y half the time teaches D to ignore it.
+        self.y_path = nn.Sequential(Maxout(self.num_classes, y_hidden, pieces[1]))
         self.joint = nn.Sequential(nn.Dropout(dropout), Maxout(x_hidden + y_hidden, hidden, pieces[2]))
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, 1))
         uniform_init(self, init_range)

@@ -32,6 +32,14 @@ def test_mlp_model_is_the_papers():
     assert {m.p for m in D.modules() if isinstance(m, nn.Dropout)} == {0.5}
     y = torch.arange(4)
     assert G(z[:4], y).shape == (4, 1, 28, 28) and D(G(z[:4], y), y).shape == (4,)
+    # The label is never dropped: D's label path has no dropout in front of it.
+    assert not any(isinstance(m, nn.Dropout) for m in D.y_path.modules())
+
+
+def test_mlp_generator_options_for_the_experiments_in_the_docs():
+    G = ganzoo.create("generators", Component("conditional-mlp", batchnorm=True, prior="normal"), SPEC)
+    assert sum(isinstance(m, nn.BatchNorm1d) for m in G.modules()) == 3
+    assert G.sample_latent(10_000).min() < -2  # normal, not uniform on [0, 1)
 
 
 @pytest.mark.parametrize("generator, discriminator", [
