@@ -38,10 +38,12 @@ def register_discriminators(register):
 
 @hookimpl
 def register_recipes(register):
+    # 25 epochs: the length at which dcgan-mnist's FD fell below vanilla-mnist's
+    # (measured at 5, 10, 15, 20, 25 epochs: 259, 206, 180, 154, 140 against 152).
     register("dcgan-mnist", _recipe(Component("mnist"), 128, "DCGAN on MNIST (paper hyperparameters)",
-                                    steps=None, epochs=5))
+                                    steps=None, epochs=25))
     register("dcgan-fashion-mnist", _recipe(Component("fashion-mnist"), 128, "DCGAN on Fashion-MNIST",
-                                            steps=None, epochs=5))
+                                            steps=None, epochs=25))
     # The Stacked MNIST benchmark (anchors.md §5): 128k images, batch 64, 50 epochs.
     register("dcgan-stacked-mnist", _recipe(Component("stacked-mnist"), 64,
                                             "DCGAN on Stacked MNIST (1000 modes), the mode-collapse benchmark",
