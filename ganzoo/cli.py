@@ -240,7 +240,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     import torch
 
     from .callbacks import save_grid
-    from .callbacks.samples import class_rows
+    from .callbacks.samples import grid_layout
     from .trainer import sample
 
     if args.n is not None and args.n < 1:
@@ -251,13 +251,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
     conditional = getattr(generator, "conditional", False)
     if args.label is not None and not conditional:
         raise GanzooError(f"--class needs a conditional generator, and {recipe.name}'s is not; drop --class")
-    n, y, nrow, what = args.n or 64, None, None, "samples"
     if conditional and args.label is not None:
-        y, what = torch.full((n,), args.label), f"samples of class {args.label}"
-    elif conditional and spec.num_classes <= 16:
-        n = args.n or 8 * spec.num_classes
-        y, nrow = class_rows(n, spec.num_classes)
-        what = "samples, one row per class"
+        n, nrow, what = args.n or 64, None, f"samples of class {args.label}"
+        y = torch.full((n,), args.label)
+    else:
+        n, y, nrow = grid_layout(args.n, spec.num_classes if conditional else None)
+        what = "samples, one row per class" if nrow else "samples"
     torch.manual_seed(args.seed)
     path = save_grid(sample(generator, n, device, y), args.output, spec.value_range, nrow=nrow)
     console.print(f"wrote {n} {what} of {recipe.name} (step {state['step']}) to {path}")

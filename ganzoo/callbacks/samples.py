@@ -24,12 +24,18 @@ def save_grid(samples: Tensor, path: str | Path, value_range: tuple[float, float
     return path
 
 
-def class_rows(n: int, num_classes: int) -> tuple[Tensor, int]:
-    """Labels for a grid with one row per class, and the row length: ``n`` samples,
-    ``ceil(n / num_classes)`` of each class in turn (0 0 0 … 1 1 1 …)."""
-    per_class = max(1, -(-n // num_classes))
-    labels = torch.arange(num_classes).repeat_interleave(per_class)[:n]
-    return labels, per_class
+def grid_layout(n: int | None, num_classes: int | None) -> tuple[int, Tensor | None, int | None]:
+    """``(n, labels, row length)`` of a sample grid. Unconditional: 64 samples and no
+    labels. Conditional with up to 16 classes: one row per class, 8 samples each by
+    default (0 0 0 … 1 1 1 …). More classes: the classes in turn, 64 by default."""
+    if num_classes is None:
+        return n or 64, None, None
+    if num_classes > 16:
+        n = n or 64
+        return n, torch.arange(n) % num_classes, None
+    n = n or 8 * num_classes
+    per_class = -(-n // num_classes)
+    return n, torch.arange(num_classes).repeat_interleave(per_class)[:n], per_class
 
 
 class SampleGrid(Callback):
@@ -43,15 +49,9 @@ class SampleGrid(Callback):
         self.last: Path | None = None
 
     def on_train_start(self, trainer) -> None:
-        classes = trainer.data.spec.num_classes
-        self.labels, self.nrow = None, None
-        if getattr(trainer.generator, "conditional", False):
-            if self.n is None:
-                self.n = 8 * classes if classes <= 16 else 64
-            labels, self.nrow = class_rows(self.n, classes)
-            self.labels = labels.to(trainer.device)
-        elif self.n is None:
-            self.n = 64
+        classes = trainer.data.spec.num_classes if getattr(trainer.generator, "conditional", False) else None
+        self.n, labels, self.nrow = grid_layout(self.n, classes)
+        self.labels = None if labels is None else labels.to(trainer.device)
         devices = [trainer.device] if trainer.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed)

@@ -94,3 +94,16 @@ def test_progress_draws_a_bar_on_a_terminal(small_mnist):
     console = Console(file=buffer, force_terminal=True, width=200)
     trainer_for(small_mnist, 8, [Progress(console=console, description="demo")]).fit()
     assert "demo" in buffer.getvalue() and "8/8" in buffer.getvalue()
+
+
+def test_grid_layout_gives_one_row_per_class_only_when_that_fits():
+    from ganzoo.callbacks.samples import grid_layout
+
+    n, labels, nrow = grid_layout(None, 10)
+    assert (n, nrow) == (80, 8) and labels.tolist() == [k for k in range(10) for _ in range(8)]
+    n, labels, nrow = grid_layout(25, 10)  # 3 per row; the last row is short
+    assert (n, nrow) == (25, 3) and labels.tolist()[:4] == [0, 0, 0, 1] and labels[-1] == 8
+    # Stacked MNIST's 1000 classes cannot have a row each: the classes in turn, square grid.
+    n, labels, nrow = grid_layout(None, 1000)
+    assert (n, nrow) == (64, None) and labels.tolist() == list(range(64))
+    assert grid_layout(16, None) == (16, None, None)
