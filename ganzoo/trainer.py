@@ -84,7 +84,7 @@ def sample(generator: nn.Module, n: int, device: torch.device | str, y: Tensor |
     A conditional generator draws class ``y[i]`` for sample ``i``; without ``y``
     it cycles through its classes (0, 1, …, K−1, 0, …).
     """
-    y = check_labels(generator, n, y)
+    y = _check_labels(generator, n, y)
     was_training = generator.training
     generator.eval()
     try:
@@ -98,7 +98,7 @@ def sample(generator: nn.Module, n: int, device: torch.device | str, y: Tensor |
         generator.train(was_training)
 
 
-def check_labels(generator: nn.Module, n: int, y: Tensor | None) -> Tensor | None:
+def _check_labels(generator: nn.Module, n: int, y: Tensor | None) -> Tensor | None:
     """The labels to sample ``n`` images with: ``None`` for an unconditional generator,
     else ``y`` checked against the generator's classes (cycling them when ``None``)."""
     if not getattr(generator, "conditional", False):
