@@ -110,6 +110,11 @@ class LabelConcatGenerator(Generator):
     def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
         return self.base.sample_latent(n, device)[:, : self.latent_dim]
 
+    def init_from_data(self, x: Tensor) -> None:
+        """The base generator's data-dependent initialisation, if it has one."""
+        if hasattr(self.base, "init_from_data"):
+            self.base.init_from_data(x)
+
     def forward(self, z: Tensor, y: Tensor) -> Tensor:
         return self.base(torch.cat([z, F.one_hot(y, self.num_classes).to(z.dtype)], dim=1))
 
@@ -145,6 +150,11 @@ class ProjectionDiscriminator(Discriminator):
         self.linear = nn.Linear(width, 1)
         self.embed = nn.Embedding(self.num_classes, width)
         nn.init.normal_(self.embed.weight, 0.0, 0.02)
+
+    def init_from_data(self, x: Tensor) -> None:
+        """The trunk's data-dependent initialisation, if it has one."""
+        if hasattr(self.trunk, "init_from_data"):
+            self.trunk.init_from_data(x)
 
     def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The trunk's features, flattened."""
