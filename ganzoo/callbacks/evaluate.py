@@ -21,9 +21,8 @@ class Evaluate(Callback):
     def _run(self, trainer) -> None:
         from ..metrics.evaluate import evaluate
 
-        conditional = getattr(trainer.generator, "conditional", False)
         values = evaluate(trainer.sample, self.dataset, self.metrics, self.n,
-                          self.data_dir, self.cache, seed=0, conditional=conditional)
+                          self.data_dir, self.cache, seed=0, conditional=self.conditional)
         values = {f"eval_{k}": v for k, v in values.items()}
         self.history.append({"step": trainer.step, **values})
         trainer.report(values)
@@ -31,10 +30,10 @@ class Evaluate(Callback):
     def on_train_start(self, trainer) -> None:
         from ..metrics.evaluate import check_metrics, default_metrics
 
-        data, conditional = trainer.data, getattr(trainer.generator, "conditional", False)
+        data, self.conditional = trainer.data, getattr(trainer.generator, "conditional", False)
         name = self.dataset if isinstance(self.dataset, str) else self.dataset.name
-        chosen = self.metrics if self.metrics is not None else default_metrics(data, conditional)
-        self.metrics = check_metrics(chosen, data, name, conditional)
+        chosen = self.metrics if self.metrics is not None else default_metrics(data, self.conditional)
+        self.metrics = check_metrics(chosen, data, name, self.conditional)
 
     def on_step_end(self, trainer) -> None:
         if trainer.step % self.every == 0:

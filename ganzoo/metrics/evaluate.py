@@ -151,9 +151,12 @@ def evaluate(
         fake = (sample(count, labels) if conditional else sample(count)).detach().cpu()
     out: dict[str, float] = {"n": float(n)}
     value_range = test.spec.value_range
+    # One load of the reference classifier (cache read and checksum) for every metric that uses it.
+    uses_classifier = needs_real or "class-accuracy" in metrics or ("modes" in metrics and test.modes is None)
+    classifier = reference_classifier(test.classifier, data_dir, cache) if uses_classifier else None
+    fake_p = None
 
     if needs_real:
-        classifier = reference_classifier(test.classifier, data_dir, cache)
         real_f, real_p = _real_features(classifier, test, dataset, n, seed)
         fake_f, fake_p = classifier.features_and_probs(fake[:n], value_range)
         if "fd" in metrics:
@@ -172,8 +175,8 @@ def evaluate(
             out.update({k: v for k, v in dc.items() if k in metrics})
 
     if "class-accuracy" in metrics:
-        classifier = reference_classifier(test.classifier, data_dir, cache)
-        predicted = classifier.probs(fake[:n], value_range).argmax(1)
+        probs = fake_p if fake_p is not None else classifier.probs(fake[:n], value_range)
+        predicted = probs.argmax(1)
         out["class-accuracy"] = (predicted == labels[:n]).double().mean().item()
 
     if "parzen" in metrics:
@@ -191,7 +194,6 @@ def evaluate(
         if test.modes is not None:
             out.update(mode_metrics(fake[:n], test.modes, test.mode_sigma))
         else:
-            classifier = reference_classifier(test.classifier, data_dir, cache)
             channels = fake[:n].reshape(-1, 1, *fake.shape[2:])
             digits = classifier.probs(channels, value_range).argmax(1).view(n, -1)
             out.update(triple_modes(digits))
