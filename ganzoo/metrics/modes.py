@@ -9,8 +9,6 @@ generated triple distribution to the uniform one measures balance.
 
 from __future__ import annotations
 
-
-
 import torch
 from torch import Tensor
 
@@ -34,6 +32,3 @@ def triple_modes(digits: Tensor, num_classes: int = 10) -> dict[str, float]:
     p = torch.bincount(ids, minlength=total).double() / len(ids)
     nz = p[p > 0]
     return {"modes": float(len(nz)), "modes_total": float(total), "kl_uniform": float((nz * (nz * total).log()).sum())}
-
-
-
