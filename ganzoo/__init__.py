@@ -9,7 +9,8 @@ Compose registered components by name, or pass your own modules::
 """
 
 from .build import build, check_compatible, create, load_dataset
-from .components import Batch, DataSpec, Discriminator, GANLoss, Generator, discriminate, generate, output_activation
+from .components import (Batch, DataSpec, Discriminator, GANLoss, Generator, discriminate, feature_width,
+                         generate, output_activation)
 from .data import TensorData
 from .errors import GanzooError
 from .hookspecs import hookimpl
@@ -28,5 +29,5 @@ def get_recipe(name: str) -> Recipe:
 __all__ = [
     "Batch", "Component", "DataSpec", "Discriminator", "GANLoss", "GanzooError", "Generator",
     "Recipe", "TensorData", "Trainer", "build", "check_compatible", "create", "default_registry",
-    "discriminate", "generate", "get_recipe", "hookimpl", "load_dataset", "output_activation",
+    "discriminate", "feature_width", "generate", "get_recipe", "hookimpl", "load_dataset", "output_activation",
 ]

@@ -123,6 +123,25 @@ def output_activation(spec: DataSpec) -> nn.Module:
     raise GanzooError(f"no output activation for data in {tuple(spec.value_range)}; use value_range [-1,1] or [0,1]")
 
 
+def feature_width(discriminator: nn.Module, spec: DataSpec, needed_by: str) -> int:
+    """The width of ``discriminator.features(x)`` (flattened) on ``spec``'s samples, or a
+    one-line error naming ``needed_by`` when the discriminator exposes no features."""
+    probe = torch.zeros(2, *spec.shape)
+    y = None if spec.num_classes is None else torch.arange(2) % spec.num_classes
+    was_training = discriminator.training
+    discriminator.eval()
+    try:
+        with torch.no_grad():
+            if getattr(discriminator, "conditional", False):
+                return discriminator.features(probe, y).flatten(1).shape[1]
+            return discriminator.features(probe).flatten(1).shape[1]
+    except NotImplementedError:
+        raise GanzooError(f"discriminator {type(discriminator).__name__} does not expose features(x), which "
+                          f"{needed_by} needs; choose one that does (e.g. mlp, maxout, dcgan)") from None
+    finally:
+        discriminator.train(was_training)
+
+
 def generate(generator: nn.Module, n: int, y: Tensor | None, device: torch.device) -> Tensor:
     """``n`` samples from ``generator``, passing labels only to conditional ones."""
     z = generator.sample_latent(n, device)

@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import ganzoo
-from ganzoo import Component, DataSpec, Discriminator, GanzooError, Generator, output_activation
+from ganzoo import (Component, DataSpec, Discriminator, GanzooError, Generator, feature_width,
+                    output_activation)
 from ganzoo_vanilla.models import Maxout, uniform_init
 
 
@@ -136,17 +137,7 @@ class ProjectionDiscriminator(Discriminator):
         self.trunk = ganzoo.create("discriminators", Component(trunk, **options), spec)
         if getattr(self.trunk, "conditional", False):
             raise GanzooError(f"discriminator {trunk!r} is already conditional; use it directly")
-        probe = torch.zeros(2, *spec.shape)
-        was_training = self.trunk.training
-        self.trunk.eval()
-        try:
-            with torch.no_grad():
-                width = self.trunk.features(probe).flatten(1).shape[1]
-        except NotImplementedError:
-            raise GanzooError(f"discriminator {trunk!r} does not expose features(x), which projection needs; "
-                              f"choose a trunk that does (e.g. dcgan, mlp)") from None
-        finally:
-            self.trunk.train(was_training)
+        width = feature_width(self.trunk, spec, f"projection on {trunk!r}")
         self.linear = nn.Linear(width, 1)
         self.embed = nn.Embedding(self.num_classes, width)
         nn.init.normal_(self.embed.weight, 0.0, 0.02)
