@@ -64,15 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     plugins = sub.add_parser("plugins", help="installed plugins and what they register")
     plugins.set_defaults(func=cmd_plugins)
 
-    sample = sub.add_parser("sample", help="draw a grid of samples from a checkpoint")
+    sample = sub.add_parser("sample", help="draw a grid of samples (a scatter plot for 2-d data) from a checkpoint")
     sample.add_argument("checkpoint", type=Path)
     sample.add_argument("-n", type=int, help="number of samples (default 64; 8 per class, one row each, "
-                                             "for a conditional generator of up to 16 classes)")
+                                             "for a conditional generator of up to 16 classes; 2500 points for 2-d data)")
     sample.add_argument("--class", dest="label", type=int, metavar="K",
                         help="draw only class K (conditional generators)")
     sample.add_argument("-o", "--output", type=Path, default=Path("samples.png"), help="PNG to write")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--device", default="auto")
+    sample.add_argument("--data-dir", type=Path, help="dataset folder, for the modes of 2-d data")
     sample.set_defaults(func=cmd_sample)
 
     ev = sub.add_parser("eval", help="measure a checkpoint's generator (FD, precision/recall, Parzen, modes)")
@@ -134,7 +135,7 @@ def _run_dir(args: argparse.Namespace, recipe: Recipe) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .build import build
-    from .callbacks import Checkpointer, Evaluate, LossCurves, MetricsLog, Progress, SampleGrid
+    from .callbacks import Checkpointer, Evaluate, LossCurves, MetricsLog, Progress, SampleGrid, SampleScatter
 
     state = checkpoint.load(args.resume) if args.resume else None
     saved = Recipe.from_dict(state["recipe"]) if state and state.get("recipe") else None
@@ -153,6 +154,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     trainer = build(recipe, data_dir=args.data_dir, device=args.device, callbacks=callbacks)
     if len(trainer.data.spec.shape) == 3:
         trainer.callbacks.append(SampleGrid(out / "samples", every=recipe.sample_every))
+    elif trainer.data.spec.shape == (2,):
+        trainer.callbacks.append(SampleScatter(out / "samples", every=recipe.sample_every))
     if recipe.eval_every is not None:
         trainer.callbacks.append(Evaluate(recipe.dataset, recipe.eval_every, recipe.eval_metrics,
                                           recipe.eval_n, args.data_dir))
@@ -246,8 +249,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.n is not None and args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
     generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
+    if spec.shape == (2,) and args.label is None:
+        from .build import load_dataset
+        from .callbacks import save_scatter
+
+        data = load_dataset(recipe.dataset, args.data_dir)
+        torch.manual_seed(args.seed)
+        n = args.n or 2500
+        path = save_scatter(sample(generator, n, device), args.output, data.modes, data.mode_sigma)
+        console.print(f"wrote a scatter plot of {n} samples of {recipe.name} (step {state['step']}) to {path}")
+        return 0
     if len(spec.shape) != 3:
-        raise GanzooError(f"samples of shape {spec.shape} are not images; nothing to draw")
+        raise GanzooError(f"samples of shape {spec.shape} are neither images nor 2-d points; nothing to draw")
     conditional = getattr(generator, "conditional", False)
     if args.label is not None and not conditional:
         raise GanzooError(f"--class needs a conditional generator, and {recipe.name}'s is not; drop --class")

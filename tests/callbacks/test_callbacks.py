@@ -107,3 +107,20 @@ def test_grid_layout_gives_one_row_per_class_only_when_that_fits():
     n, labels, nrow = grid_layout(None, 1000)
     assert (n, nrow) == (64, None) and labels.tolist() == list(range(64))
     assert grid_layout(16, None) == (16, None, None)
+
+
+def test_scatter_draws_samples_where_they_are_and_modes_as_circles(tmp_path):
+    import pytest
+
+    from ganzoo.callbacks import save_scatter
+
+    modes = torch.tensor([[-1.0, -1.0], [1.0, 1.0]])
+    samples = torch.tensor([[1.0, 1.0]]).repeat(50, 1)  # all at the upper-right mode
+    image = Image.open(save_scatter(samples, tmp_path / "s.png", modes, 0.05, size=200)).convert("RGB")
+    # The view spans [-1.5, 1.5]: (1, 1) is at pixel (166, 33), (-1, -1) at (33, 166).
+    assert image.getpixel((166, 33)) == (31, 119, 180)  # a sample
+    assert image.getpixel((33, 166)) == (255, 255, 255)  # no sample at the empty mode's centre
+    ring = [image.getpixel((33 + dx, 166)) for dx in range(-10, 11)]
+    assert (214, 39, 40) in ring  # but its circle
+    with pytest.raises(ValueError, match="2-d points"):
+        save_scatter(torch.zeros(4, 3), tmp_path / "bad.png")

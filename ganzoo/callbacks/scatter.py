@@ -1,0 +1,89 @@
+"""PNG scatter plots of 2-d samples over the data's true modes, drawn with Pillow.
+
+The pictures that show mode collapse at a glance: blue dots are generated
+samples, red circles are the modes at 3σ (the "high quality" radius).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw
+from torch import Tensor
+
+from . import Callback
+
+
+def save_scatter(samples: Tensor, path: str | Path, modes: Tensor | None = None, sigma: float | None = None,
+                 size: int = 480, title: str = "") -> Path:
+    """Draw 2-d ``samples`` (and ``modes`` with 3σ circles) as a PNG; the view covers
+    the modes with a margin, or the samples' 1st–99th percentiles without modes."""
+    points = samples.detach().float().cpu()
+    if points.dim() != 2 or points.shape[1] != 2:
+        raise ValueError(f"cannot draw samples of shape {tuple(samples.shape[1:])} as 2-d points")
+    if modes is not None:
+        lo, hi = modes.min().item(), modes.max().item()
+        pad = 0.25 * max(hi - lo, 1.0)
+    else:
+        lo, hi = torch.quantile(points, 0.01).item(), torch.quantile(points, 0.99).item()
+        pad = 0.1 * max(hi - lo, 1e-6)
+    lo, hi = lo - pad, hi + pad
+    scale = (size - 1) / (hi - lo)
+
+    def px(x: float, y: float) -> tuple[float, float]:
+        return (x - lo) * scale, (hi - y) * scale
+
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    for x, y in points.tolist():
+        if lo <= x <= hi and lo <= y <= hi:
+            cx, cy = px(x, y)
+            draw.rectangle([cx - 1, cy - 1, cx + 1, cy + 1], fill=(31, 119, 180))
+    if modes is not None:
+        radius = max(3.0, 3 * (sigma or 0.0) * scale)
+        for x, y in modes.tolist():
+            cx, cy = px(x, y)
+            draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], outline=(214, 39, 40), width=2)
+    draw.rectangle([0, 0, size - 1, size - 1], outline="black")
+    if title:
+        draw.text((6, 4), title, fill="black")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
+class SampleScatter(Callback):
+    """Every ``every`` steps and at the end, plot ``n`` samples of a 2-d generator from
+    the same latents over the dataset's modes."""
+
+    def __init__(self, directory: str | Path, every: int = 1000, n: int = 2500, seed: int = 1234) -> None:
+        self.directory = Path(directory)
+        self.every, self.n, self.seed = every, n, seed
+        self.last: Path | None = None
+
+    def on_train_start(self, trainer) -> None:
+        with torch.random.fork_rng(devices=[trainer.device] if trainer.device.type == "cuda" else []):
+            torch.manual_seed(self.seed)
+            self.latents = trainer.generator.sample_latent(self.n, trainer.device)
+
+    def _draw(self, trainer) -> None:
+        G = trainer.generator
+        was_training = G.training
+        G.eval()
+        try:
+            with torch.no_grad():
+                samples = G(self.latents)
+        finally:
+            G.train(was_training)
+        self.last = save_scatter(samples, self.directory / f"step-{trainer.step:06d}.png",
+                                 trainer.data.modes, trainer.data.mode_sigma, title=f"step {trainer.step}")
+
+    def on_step_end(self, trainer) -> None:
+        if trainer.step % self.every == 0:
+            self._draw(trainer)
+
+    def on_train_end(self, trainer) -> None:
+        if trainer.step % self.every != 0 or trainer.step == 0:
+            self._draw(trainer)
