@@ -73,7 +73,9 @@ class Recipe:
     ``epochs`` passes over the data. With ``eval_every`` set, ``eval_metrics``
     (default: those that apply to the dataset) are computed on ``eval_n``
     samples every that many steps and logged. Each step makes ``n_critic`` discriminator
-    updates, each on a fresh real batch, then one generator update.
+    updates, each on a fresh real batch, then one generator update. With ``d_ema``
+    set, a moving average of D's weights (that rate per step) is kept, saved and
+    used for evaluating a discriminator that classifies.
     """
 
     dataset: Component
@@ -94,6 +96,7 @@ class Recipe:
     eval_every: int | None = None
     eval_metrics: tuple[str, ...] | None = None
     eval_n: int = 5000
+    d_ema: float | None = None
     name: str = "custom"
     description: str = ""
 
@@ -107,6 +110,8 @@ class Recipe:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise GanzooError(f"{name} must be at least 1, got {value}")
+        if self.d_ema is not None and not 0 < self.d_ema <= 1:
+            raise GanzooError(f"d_ema is a rate per step in (0, 1], e.g. 1e-4; got {self.d_ema}")
 
     def replace(self, **changes: Any) -> "Recipe":
         return dataclasses.replace(self, **changes)

@@ -72,6 +72,8 @@ def test_set_component_name_replaces_it(recipe):
         ("steps", "expected KEY=VALUE"),
         ("batch_size.x=1", "plain field"),
         ("steps=0", "steps must be at least 1"),
+        ("d_ema=2", "d_ema is a rate per step in (0, 1]"),
+        ("d_ema=fast", "expected a number or null"),
     ],
 )
 def test_bad_overrides_name_the_problem(recipe, override, message):

@@ -1,4 +1,5 @@
-"""Everything that watches a run: progress, logs, sample grids and scatter plots, checkpoints, curves, evaluation.
+"""Everything that watches a run: progress, logs, sample grids and scatter plots, checkpoints,
+parameter averages, curves, evaluation.
 
 A callback is any object with some of the trainer's event methods
 (``on_train_start``, ``on_step_end``, ``on_log``, ``on_epoch_end``,
@@ -30,11 +31,12 @@ class Callback:
 
 from .checkpointing import Checkpointer  # noqa: E402
 from .curves import LossCurves  # noqa: E402
+from .ema import EMA  # noqa: E402
 from .evaluate import Evaluate  # noqa: E402
 from .metrics_log import MetricsLog  # noqa: E402
 from .progress import Progress  # noqa: E402
 from .samples import SampleGrid, save_grid  # noqa: E402
 from .scatter import SampleScatter, save_scatter  # noqa: E402
 
-__all__ = ["Callback", "Checkpointer", "Evaluate", "LossCurves", "MetricsLog", "Progress", "SampleGrid", "SampleScatter", "save_grid",
+__all__ = ["Callback", "Checkpointer", "EMA", "Evaluate", "LossCurves", "MetricsLog", "Progress", "SampleGrid", "SampleScatter", "save_grid",
            "save_scatter"]
