@@ -9,7 +9,7 @@ Compose registered components by name, or pass your own modules::
 """
 
 from .build import build, check_compatible, create, load_dataset
-from .components import (Batch, DataSpec, Discriminator, GANLoss, Generator, discriminate, feature_width,
+from .components import (Batch, DataSpec, Discriminator, GANLoss, Generator, classifies, discriminate, feature_width,
                          generate, output_activation)
 from .data import TensorData
 from .errors import GanzooError
@@ -28,6 +28,6 @@ def get_recipe(name: str) -> Recipe:
 
 __all__ = [
     "Batch", "Component", "DataSpec", "Discriminator", "GANLoss", "GanzooError", "Generator",
-    "Recipe", "TensorData", "Trainer", "build", "check_compatible", "create", "default_registry",
+    "Recipe", "TensorData", "Trainer", "build", "check_compatible", "classifies", "create", "default_registry",
     "discriminate", "feature_width", "generate", "get_recipe", "hookimpl", "load_dataset", "output_activation",
 ]

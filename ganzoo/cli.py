@@ -135,7 +135,7 @@ def _run_dir(args: argparse.Namespace, recipe: Recipe) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .build import build
-    from .callbacks import Checkpointer, Evaluate, LossCurves, MetricsLog, Progress, SampleGrid, SampleScatter
+    from .callbacks import EMA, Checkpointer, Evaluate, LossCurves, MetricsLog, Progress, SampleGrid, SampleScatter
 
     state = checkpoint.load(args.resume) if args.resume else None
     saved = Recipe.from_dict(state["recipe"]) if state and state.get("recipe") else None
@@ -146,6 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     (out / "recipe.json").write_text(recipe.to_json() + "\n")
     checkpoints = Checkpointer(out / "checkpoints", every=recipe.checkpoint_every)
     callbacks = [
+        *([EMA("discriminator", recipe.d_ema)] if recipe.d_ema is not None else []),  # first: saved up to date
         Progress(console=err, description=recipe.name),
         MetricsLog(out / "metrics.jsonl"),
         LossCurves(out / "losses.png"),
@@ -276,7 +277,30 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _classifier(recipe: Recipe, spec, state: dict, device):
+    """``x -> logits`` of the checkpoint's discriminator if it classifies (its EMA
+    average when the run kept one), else ``None``."""
+    import torch
+
+    from .build import create
+    from .components import classifies
+
+    discriminator = create("discriminators", recipe.discriminator, spec)
+    if not classifies(discriminator):
+        return None
+    averaged = state.get("callbacks", {}).get("EMA", {})
+    use_average = averaged.get("target") == "discriminator" and averaged.get("weights") is not None
+    try:
+        discriminator.load_state_dict(averaged["weights"] if use_average else state["discriminator"])
+    except (RuntimeError, KeyError) as exc:
+        raise GanzooError(f"checkpoint's discriminator does not fit its recipe: {str(exc).splitlines()[0]}") from None
+    discriminator = discriminator.to(device).eval()
+    return lambda x: discriminator(x.to(device))
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    import torch
+
     from .metrics.evaluate import METRICS, evaluate
     from .trainer import sample
 
@@ -284,8 +308,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     metrics = None
     if args.metrics:
         metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
-                      args.data_dir, seed=args.seed, conditional=getattr(generator, "conditional", False))
+    classify = _classifier(recipe, spec, state, device)
+    with torch.no_grad():
+        values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
+                          args.data_dir, seed=args.seed, conditional=getattr(generator, "conditional", False),
+                          classify=classify)
     table = Table(title=f"{recipe.name} at step {state['step']} ({args.checkpoint})", title_justify="left")
     table.add_column("metric", style="bold cyan")
     table.add_column("value", justify="right")

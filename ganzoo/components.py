@@ -82,7 +82,7 @@ class Discriminator(nn.Module):
     """Maps samples (and labels, if ``conditional``) to logits.
 
     ``forward(x, y=None)`` returns logits of shape ``(n,)`` (or ``(n, k)`` for a
-    multi-class discriminator); ``features(x, y=None)`` returns the intermediate
+    discriminator that classifies: unconditional, with ``num_classes = k``); ``features(x, y=None)`` returns the intermediate
     representation that feature matching and minibatch discrimination use.
     """
 
@@ -121,6 +121,12 @@ def output_activation(spec: DataSpec) -> nn.Module:
     if tuple(spec.value_range) == (0.0, 1.0):
         return nn.Sigmoid()
     raise GanzooError(f"no output activation for data in {tuple(spec.value_range)}; use value_range [-1,1] or [0,1]")
+
+
+def classifies(discriminator: nn.Module) -> bool:
+    """Whether ``discriminator``'s outputs are logits of the data's classes (an
+    unconditional D with ``num_classes``, like the semi-supervised GAN's)."""
+    return getattr(discriminator, "num_classes", None) is not None and not getattr(discriminator, "conditional", False)
 
 
 def feature_width(discriminator: nn.Module, spec: DataSpec, needed_by: str) -> int:

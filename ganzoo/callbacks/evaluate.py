@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import torch
+
 from ..recipe import Component
 from . import Callback
 
@@ -22,18 +24,45 @@ class Evaluate(Callback):
         from ..metrics.evaluate import evaluate
 
         values = evaluate(trainer.sample, self.dataset, self.metrics, self.n,
-                          self.data_dir, self.cache, seed=0, conditional=self.conditional)
+                          self.data_dir, self.cache, seed=0, conditional=self.conditional,
+                          classify=self._classifier(trainer))
         values = {f"eval_{k}": v for k, v in values.items()}
         self.history.append({"step": trainer.step, **values})
         trainer.report(values)
 
+    @staticmethod
+    def _classifier(trainer):
+        """A classifying D as ``x -> logits`` in eval mode: the EMA's average of D when
+        the run keeps one, else D itself; ``None`` when D does not classify."""
+        from ..components import classifies
+        from .ema import EMA
+
+        if not classifies(trainer.discriminator):
+            return None
+        averaged = [cb.model for cb in trainer.callbacks
+                    if isinstance(cb, EMA) and cb.target == "discriminator" and cb.model is not None]
+        model = averaged[0] if averaged else trainer.discriminator
+
+        def classify(x):
+            was_training = model.training
+            model.eval()
+            try:
+                with torch.no_grad():
+                    return model(x.to(trainer.device))
+            finally:
+                model.train(was_training)
+
+        return classify
+
     def on_train_start(self, trainer) -> None:
+        from ..components import classifies
         from ..metrics.evaluate import check_metrics, default_metrics
 
         data, self.conditional = trainer.data, getattr(trainer.generator, "conditional", False)
+        can_classify = classifies(trainer.discriminator)
         name = self.dataset if isinstance(self.dataset, str) else self.dataset.name
-        chosen = self.metrics if self.metrics is not None else default_metrics(data, self.conditional)
-        self.metrics = check_metrics(chosen, data, name, self.conditional)
+        chosen = self.metrics if self.metrics is not None else default_metrics(data, self.conditional, can_classify)
+        self.metrics = check_metrics(chosen, data, name, self.conditional, can_classify)
 
     def on_step_end(self, trainer) -> None:
         if trainer.step % self.every == 0:

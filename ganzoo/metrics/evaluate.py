@@ -21,6 +21,7 @@ from ..data import TensorData
 from ..errors import GanzooError, did_you_mean
 from ..recipe import Component
 from .classes import class_histogram, class_kl, classes_covered, classifier_score
+from .accuracy import test_error
 from .classifier import SETTINGS, reference_classifier
 from .frechet import frechet_distance
 from .modes import mode_metrics, triple_modes
@@ -38,6 +39,7 @@ METRICS = {
     "parzen": "Parzen-window log-likelihood, Goodfellow et al.'s protocol (10k samples as centres)",
     "modes": "modes captured and high-quality fraction (mixtures) or digit triples covered (Stacked MNIST)",
     "class-accuracy": "how often the reference classifier recognises the class a conditional generator was asked for",
+    "test-error": "error of a classifying discriminator (semi-supervised GAN) on the whole labelled test split",
 }
 CLASSIFIER_METRICS = ("fd", "score", "classes", "precision", "recall", "density", "coverage")
 PARZEN_CENTRES, PARZEN_VALIDATION = 10_000, 1_000
@@ -47,24 +49,26 @@ def _per_channel(data: TensorData) -> bool:
     return data.classifier is not None and data.spec.shape[0] > 1
 
 
-def applicable(data: TensorData, conditional: bool = False) -> list[str]:
+def applicable(data: TensorData, conditional: bool = False, classifies: bool = False) -> list[str]:
     """The metrics that make sense for samples like ``data``'s (from a conditional
-    generator if ``conditional``)."""
+    generator if ``conditional``; ``test-error`` if the discriminator ``classifies``)."""
+    extra = ["test-error"] if classifies and data.y is not None else []
     if data.modes is not None or _per_channel(data):
-        return ["modes"]
+        return ["modes"] + extra
     if data.classifier in SETTINGS:
-        return list(CLASSIFIER_METRICS) + ["parzen"] + (["class-accuracy"] if conditional else [])
-    return []
+        return list(CLASSIFIER_METRICS) + ["parzen"] + (["class-accuracy"] if conditional else []) + extra
+    return extra
 
 
-def default_metrics(data: TensorData, conditional: bool = False) -> list[str]:
+def default_metrics(data: TensorData, conditional: bool = False, classifies: bool = False) -> list[str]:
     """What ``ganzoo eval`` computes when not told: everything but the slow Parzen."""
-    return [m for m in applicable(data, conditional) if m != "parzen"]
+    return [m for m in applicable(data, conditional, classifies) if m != "parzen"]
 
 
-def check_metrics(names: Sequence[str], data: TensorData, dataset: str, conditional: bool = False) -> list[str]:
+def check_metrics(names: Sequence[str], data: TensorData, dataset: str, conditional: bool = False,
+                  classifies: bool = False) -> list[str]:
     """``names`` if each exists and applies to ``data``, else a one-line error."""
-    usable = applicable(data, conditional)
+    usable = applicable(data, conditional, classifies)
     for name in names:
         if name not in METRICS:
             raise GanzooError(f"unknown metric {name!r}{did_you_mean(name, METRICS)}; choose from {', '.join(METRICS)}")
@@ -73,6 +77,9 @@ def check_metrics(names: Sequence[str], data: TensorData, dataset: str, conditio
         if name == "class-accuracy" and not conditional:
             raise GanzooError("metric 'class-accuracy' needs a conditional generator (one that takes labels); "
                               "this one is unconditional")
+        if name == "test-error" and not classifies:
+            raise GanzooError("metric 'test-error' needs a discriminator whose outputs are class logits "
+                              "(e.g. ssgan-mlp); this run's discriminator does not classify")
         if name not in usable:
             if name in CLASSIFIER_METRICS and data.classifier not in SETTINGS:
                 why = f"dataset {dataset!r} has no reference classifier"
@@ -122,20 +129,23 @@ def evaluate(
     cache=None,
     seed: int = 0,
     conditional: bool = False,
+    classify: Callable[[Tensor], Tensor] | None = None,
 ) -> dict[str, float]:
     """Compute ``metrics`` for the generator behind ``sample(n) -> samples``.
 
     ``dataset`` names the training data; its test split is the reference. A
     ``conditional`` generator is called as ``sample(n, y)`` with the classes in
     equal shares (1,000 of each of MNIST's ten in 10,000 samples), as the
-    conditional-GAN Parzen protocol asks. Returns plain floats keyed by metric
-    (some metrics give several values).
+    conditional-GAN Parzen protocol asks. ``classify(x) -> logits``, when given,
+    is the run's classifying discriminator, for ``test-error`` on the whole test
+    split. Returns plain floats keyed by metric (some metrics give several values).
     """
     dataset = Component(dataset) if isinstance(dataset, str) else dataset
     started = time.perf_counter()
     test = load_dataset(_split(dataset, "test", n), data_dir)
-    metrics = check_metrics(metrics if metrics is not None else default_metrics(test, conditional),
-                            test, dataset.name, conditional)
+    classifies = classify is not None
+    metrics = check_metrics(metrics if metrics is not None else default_metrics(test, conditional, classifies),
+                            test, dataset.name, conditional, classifies)
     needs_real = [m for m in metrics if m in CLASSIFIER_METRICS]
     if n < 2:
         raise GanzooError(f"-n must be at least 2, got {n}")
@@ -146,10 +156,15 @@ def evaluate(
         )
     count = max(n, PARZEN_CENTRES) if "parzen" in metrics else n
     labels = torch.arange(count) % test.spec.num_classes if conditional else None
+    out: dict[str, float] = {"n": float(n)}
+    if "test-error" in metrics:
+        out.update(test_error(classify, test.x, test.y))
+        if metrics == ["test-error"]:  # nothing to generate
+            out["seconds"] = time.perf_counter() - started
+            return out
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         fake = (sample(count, labels) if conditional else sample(count)).detach().cpu()
-    out: dict[str, float] = {"n": float(n)}
     value_range = test.spec.value_range
     # One load of the reference classifier (cache read and checksum) for every metric that uses it.
     uses_classifier = needs_real or "class-accuracy" in metrics or ("modes" in metrics and test.modes is None)
