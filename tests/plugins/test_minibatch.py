@@ -166,4 +166,15 @@ def test_mixture_recipes_follow_pacgan():
     baseline = ganzoo.get_recipe("gan-grid").discriminator
     assert baseline.name == "maxout"  # the same D without the layer
     assert baseline.options == {k: v for k, v in recipe.discriminator.options.items()
-                                if k not in ("trunk", "kernels", "kernel_dim", "init_batch")}
+                                if k not in ("trunk", "init_batch")}
+
+
+def test_stacked_mnist_recipe_is_the_dcgan_one_plus_the_layer(tmp_path):
+    mbd, base = ganzoo.get_recipe("mbd-stacked-mnist"), ganzoo.get_recipe("dcgan-stacked-mnist")
+    assert mbd.discriminator == Component("minibatch", trunk="dcgan", **base.discriminator.options)
+    assert (mbd.dataset, mbd.generator, mbd.batch_size, mbd.epochs) == (base.dataset, base.generator,
+                                                                        base.batch_size, base.epochs)
+    code = main(["run", "mbd-stacked-mnist", "--out", str(tmp_path), "--set", "steps=2",
+                 "--set", "generator.width=8", "--set", "discriminator.width=8", "--set", "dataset.n=640",
+                 "--device", "cpu"])
+    assert code == 0 and (tmp_path / "samples" / "step-000002.png").exists()
