@@ -217,6 +217,14 @@ def test_ema_averages_the_discriminator_and_is_saved(small_mnist, tiny_recipe, t
     path = trainer.save(tmp_path / "c.pt")
     saved = ganzoo.checkpoint.load(path)["callbacks"]["EMA"]
     assert saved["rate"] == 0.25 and torch.equal(saved["weights"]["head.weight"], ema.model.head.weight)
+    resumed = ganzoo.Trainer(
+        ganzoo.create("generators", tiny_recipe.generator, small_mnist.spec),
+        ganzoo.create("discriminators", tiny_recipe.discriminator, small_mnist.spec),
+        ganzoo.create("losses", "non-saturating"), small_mnist, batch_size=32, steps=1, device="cpu",
+        callbacks=[EMA("discriminator", 0.25)])
+    resumed.resume(path)
+    resumed.fit()  # already at its last step: only restores
+    torch.testing.assert_close(resumed.callbacks[0].model.head.weight, ema.model.head.weight)
 
 
 def test_recipe_trains_and_eval_reports_the_discriminators_test_error(tmp_path, capsys):
