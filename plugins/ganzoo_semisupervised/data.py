@@ -86,3 +86,11 @@ def semi_supervised(root: Path, base: str = "mnist", labels: int = 100, label_se
         raise GanzooError(f"dataset {base!r} has no labels to keep some of; use a labelled dataset such as mnist")
     index = choose_labelled(data.y, labels, data.spec.num_classes, label_seed)
     return SemiSupervisedData(data.x, data.y, index, data.spec, classifier=data.classifier)
+
+
+def _locate_default_base(root: Path) -> dict[str, Path | None]:
+    """The files of the default base dataset (mnist), for `ganzoo data`."""
+    return ganzoo.default_registry().factory("datasets", "mnist").locate(root)
+
+
+semi_supervised.locate = _locate_default_base
