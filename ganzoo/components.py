@@ -81,9 +81,10 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """Maps samples (and labels, if ``conditional``) to logits.
 
-    ``forward(x, y=None)`` returns logits of shape ``(n,)`` (or ``(n, k)`` for a
-    discriminator that classifies: unconditional, with ``num_classes = k``); ``features(x, y=None)`` returns the intermediate
-    representation that feature matching and minibatch discrimination use.
+    ``forward(x, y=None)`` returns logits of shape ``(n,)``, or ``(n, k)`` for a
+    discriminator that classifies (unconditional, with ``num_classes = k``);
+    ``features(x, y=None)`` returns the intermediate representation that feature
+    matching and minibatch discrimination use.
     """
 
     conditional: bool = False

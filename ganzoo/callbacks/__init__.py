@@ -38,5 +38,5 @@ from .progress import Progress  # noqa: E402
 from .samples import SampleGrid, save_grid  # noqa: E402
 from .scatter import SampleScatter, save_scatter  # noqa: E402
 
-__all__ = ["Callback", "Checkpointer", "EMA", "Evaluate", "LossCurves", "MetricsLog", "Progress", "SampleGrid", "SampleScatter", "save_grid",
-           "save_scatter"]
+__all__ = ["Callback", "Checkpointer", "EMA", "Evaluate", "LossCurves", "MetricsLog", "Progress", "SampleGrid",
+           "SampleScatter", "save_grid", "save_scatter"]

@@ -69,8 +69,10 @@ class SampleGrid(Callback):
                     samples = G(self.latents)
         finally:
             G.train(was_training)
-        self.last = save_grid(samples, self.directory / f"step-{trainer.step:06d}.png",
-                              trainer.data.spec.value_range, nrow=self.nrow)
+        self.last = self._save(samples, self.directory / f"step-{trainer.step:06d}.png", trainer)
+
+    def _save(self, samples: Tensor, path: Path, trainer) -> Path:
+        return save_grid(samples, path, trainer.data.spec.value_range, nrow=self.nrow)
 
     def on_step_end(self, trainer) -> None:
         if trainer.step % self.every == 0:

@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageDraw
 from torch import Tensor
 
-from . import Callback
+from .samples import SampleGrid
 
 
 def save_scatter(samples: Tensor, path: str | Path, modes: Tensor | None = None, sigma: float | None = None,
@@ -54,36 +54,13 @@ def save_scatter(samples: Tensor, path: str | Path, modes: Tensor | None = None,
     return path
 
 
-class SampleScatter(Callback):
+class SampleScatter(SampleGrid):
     """Every ``every`` steps and at the end, plot ``n`` samples of a 2-d generator from
     the same latents over the dataset's modes."""
 
     def __init__(self, directory: str | Path, every: int = 1000, n: int = 2500, seed: int = 1234) -> None:
-        self.directory = Path(directory)
-        self.every, self.n, self.seed = every, n, seed
-        self.last: Path | None = None
+        super().__init__(directory, every, n, seed)
 
-    def on_train_start(self, trainer) -> None:
-        with torch.random.fork_rng(devices=[trainer.device] if trainer.device.type == "cuda" else []):
-            torch.manual_seed(self.seed)
-            self.latents = trainer.generator.sample_latent(self.n, trainer.device)
-
-    def _draw(self, trainer) -> None:
-        G = trainer.generator
-        was_training = G.training
-        G.eval()
-        try:
-            with torch.no_grad():
-                samples = G(self.latents)
-        finally:
-            G.train(was_training)
-        self.last = save_scatter(samples, self.directory / f"step-{trainer.step:06d}.png",
-                                 trainer.data.modes, trainer.data.mode_sigma, title=f"step {trainer.step}")
-
-    def on_step_end(self, trainer) -> None:
-        if trainer.step % self.every == 0:
-            self._draw(trainer)
-
-    def on_train_end(self, trainer) -> None:
-        if trainer.step % self.every != 0 or trainer.step == 0:
-            self._draw(trainer)
+    def _save(self, samples: Tensor, path: Path, trainer) -> Path:
+        return save_scatter(samples, path, trainer.data.modes, trainer.data.mode_sigma,
+                            title=f"step {trainer.step}")
