@@ -81,7 +81,7 @@ def test_disabled_plugins_are_not_loaded(monkeypatch):
     reg.load_entrypoints()
     assert "mlp" not in reg.entries("generators") and "dcgan" in reg.entries("generators")
     assert "mnist" in reg.entries("datasets")
-    monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "vanilla,dcgan,conditional")
+    monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "vanilla,dcgan,conditional,semisupervised")
     reg = Registry()
     reg.load_entrypoints()
     assert reg.entries("generators") == {} and "mnist" in reg.entries("datasets")
