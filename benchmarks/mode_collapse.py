@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing as mp
 import time
 from pathlib import Path
+
+from sidebyside import mean_se
 
 PUBLISHED = {  # PacGAN Table 1 / Table 2 (mean ± s.e.; anchors.md §5)
     "gan-ring": "GAN 6.3 ± 0.5 modes, 98.2% HQ",
@@ -51,14 +52,6 @@ def run_one(job: dict) -> dict:
                      title=f"{job['recipe']} seed {job['seed']}: {values['modes']:.0f} modes, "
                            f"{100 * values['high_quality']:.1f}% HQ")
     return {**job, **values, "train_seconds": seconds, "steps": trainer.step}
-
-
-def mean_se(values: list[float]) -> str:
-    m = sum(values) / len(values)
-    if len(values) < 2:
-        return f"{m:.3g}"
-    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
-    return f"{m:.3g} ± {sd / math.sqrt(len(values)):.2g}"
 
 
 def main() -> None:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing as mp
 import time
 from pathlib import Path
+
+from sidebyside import mean_se
 
 
 def run_one(job: dict) -> dict:
@@ -55,14 +56,6 @@ def run_one(job: dict) -> dict:
     return {**job, "curve": curve, "seconds_per_epoch": curve[-1]["seconds"] / len(curve)}
 
 
-def mean_se(values: list[float]) -> str:
-    m = sum(values) / len(values)
-    if len(values) < 2:
-        return f"{m:.0f}"
-    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
-    return f"{m:.0f} ± {sd / math.sqrt(len(values)):.0f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -88,8 +81,8 @@ def main() -> None:
               f"| {r['seconds_per_epoch']:.0f} |")
     for name in ("ssgan", "labels-only"):
         rows = [r["curve"][-1] for r in results if r["name"] == name]
-        print(f"| {name} mean ± s.e. | | | {mean_se([w['wrong'] for w in rows])} "
-              f"| {mean_se([w['wrong_ema'] for w in rows])} | |")
+        print(f"| {name} mean ± s.e. | | | {mean_se([w['wrong'] for w in rows], '.0f', '.0f')} "
+              f"| {mean_se([w['wrong_ema'] for w in rows], '.0f', '.0f')} | |")
     print("| published (300 epochs, 10 seeds) | | | 93 ± 6.5 | | |")
 
 

@@ -20,6 +20,7 @@ which G and D and which batch size.
 from __future__ import annotations
 
 import argparse
+import math
 import gzip
 import io
 import statistics
@@ -204,3 +205,12 @@ def compare(setup: Setup) -> dict[str, list[float]]:
               f"with run callbacks {t['trainer+run callbacks'] / t['bare loop'] - 1:+.1%}; "
               f"speed-up over pytorch-gan loop {t['pytorch-gan loop'] / t['trainer']:.2f}x")
     return times
+
+
+def mean_se(values: list[float], fmt: str = ".3g", se_fmt: str = ".2g") -> str:
+    """``mean ± standard error`` of results over seeds (just the mean for one)."""
+    m = sum(values) / len(values)
+    if len(values) < 2:
+        return f"{m:{fmt}}"
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
+    return f"{m:{fmt}} ± {sd / math.sqrt(len(values)):{se_fmt}}"

@@ -66,6 +66,28 @@ def registry():
             reg.unregister(name)
 
 
+@pytest.fixture
+def no_features(registry) -> str:
+    """Registers a discriminator without ``features(x)`` and returns its name."""
+    from ganzoo import Discriminator, hookimpl
+
+    class NoFeatures(Discriminator):
+        def __init__(self, spec):
+            super().__init__()
+            self.lin = torch.nn.Linear(784, 1)
+
+        def forward(self, x, y=None):
+            return self.lin(x.flatten(1)).squeeze(-1)
+
+    class Plugin:
+        @hookimpl
+        def register_discriminators(self, register):
+            register("nofeatures", NoFeatures)
+
+    registry.register(Plugin(), name="nofeatures-plugin")
+    return "nofeatures"
+
+
 GANZOO = str(Path(sys.executable).with_name("ganzoo"))
 
 

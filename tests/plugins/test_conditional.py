@@ -74,25 +74,9 @@ def test_wrappers_pass_data_dependent_init_to_what_they_wrap(mnist):
     assert G.base.net[-2].bias.min() < -7  # tanh data: half the logit of a black corner
 
 
-def test_projection_needs_a_trunk_with_features(registry):
-    from ganzoo import Discriminator, hookimpl
-
-    class NoFeatures(Discriminator):
-        def __init__(self, spec):
-            super().__init__()
-            self.lin = nn.Linear(784, 1)
-
-        def forward(self, x, y=None):
-            return self.lin(x.flatten(1)).squeeze(-1)
-
-    class Plugin:
-        @hookimpl
-        def register_discriminators(self, register):
-            register("nofeatures", NoFeatures)
-
-    registry.register(Plugin(), name="nofeatures-plugin")
+def test_projection_needs_a_trunk_with_features(no_features):
     with pytest.raises(GanzooError, match="does not expose features"):
-        ganzoo.create("discriminators", Component("projection", trunk="nofeatures"), SPEC)
+        ganzoo.create("discriminators", Component("projection", trunk=no_features), SPEC)
 
 
 @pytest.mark.parametrize("kind, component", [

@@ -115,25 +115,9 @@ def test_real_and_generated_batches_are_compared_only_among_themselves(mnist):
     assert seen and set(seen) == {16}  # never a concatenated real+fake batch of 32
 
 
-def test_minibatch_needs_features_and_an_unconditional_trunk(registry):
-    from ganzoo import Discriminator, hookimpl
-
-    class NoFeatures(Discriminator):
-        def __init__(self, spec):
-            super().__init__()
-            self.lin = torch.nn.Linear(784, 1)
-
-        def forward(self, x, y=None):
-            return self.lin(x.flatten(1)).squeeze(-1)
-
-    class Plugin:
-        @hookimpl
-        def register_discriminators(self, register):
-            register("nofeatures", NoFeatures)
-
-    registry.register(Plugin(), name="nofeatures-plugin")
+def test_minibatch_needs_features_and_an_unconditional_trunk(no_features):
     with pytest.raises(GanzooError, match="does not expose features.*minibatch discrimination"):
-        ganzoo.create("discriminators", Component("minibatch", trunk="nofeatures"), SPEC)
+        ganzoo.create("discriminators", Component("minibatch", trunk=no_features), SPEC)
     with pytest.raises(GanzooError, match="conditional; minibatch discrimination wraps unconditional"):
         ganzoo.create("discriminators", Component("minibatch", trunk="projection"), SPEC)
 
