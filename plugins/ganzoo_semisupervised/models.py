@@ -60,7 +60,7 @@ class WeightNormLinear(nn.Module):
     def init_from(self, x: Tensor) -> Tensor:
         """Data-dependent initialisation on ``x``; returns the layer's new output on it."""
         pre = F.linear(x, self.weight())
-        mean, std = pre.mean(0), pre.square().mean(0).sub(pre.mean(0).square()).clamp_min(1e-12).sqrt()
+        mean, std = pre.mean(0), pre.var(0, unbiased=False).clamp_min(1e-12).sqrt()
         self.g.div_(std)
         self.bias.copy_(-mean / std)
         return (pre - mean) / std
