@@ -41,7 +41,7 @@ def run_one(job: dict) -> dict:
     if job["epochs"] is not None:
         recipe = recipe.replace(epochs=job["epochs"], steps=None)
     started = time.perf_counter()
-    trainer = ganzoo.build(recipe, device="cpu").fit()
+    trainer = ganzoo.build(recipe, device=job["device"]).fit()
     seconds = time.perf_counter() - started
     n = 26_000 if trainer.data.modes is None else 2_500
     values = evaluate(trainer.sample, recipe.dataset, ["modes"], n=n, seed=job["seed"])
@@ -60,16 +60,20 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, help="override every recipe's length")
     parser.add_argument("--jobs", type=int, default=2, help="parallel worker processes")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--out", type=Path, default=Path("runs/mode-collapse"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     recipes = [r.strip() for r in args.recipes.split(",") if r.strip()]
-    jobs = [{"recipe": r, "seed": s, "epochs": args.epochs, "out": str(args.out)}
+    jobs = [{"recipe": r, "seed": s, "epochs": args.epochs, "out": str(args.out),
+             "device": args.device}
             for s in range(args.seeds) for r in recipes]
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         results = []
         for result in pool.imap_unordered(run_one, jobs):
             results.append(result)
+            with open(args.out / "results.jsonl", "a") as log:  # what finished survives an interrupted run
+                log.write(json.dumps(result) + "\n")
             quality = f", {100 * result['high_quality']:.1f}% HQ" if "high_quality" in result else ""
             kl = f", KL {result['kl_uniform']:.3f}" if "kl_uniform" in result else ""
             print(f"{result['recipe']} seed {result['seed']}: {result['modes']:.0f}/{result['modes_total']:.0f} "

@@ -35,6 +35,7 @@ def run_one(job: dict) -> dict:
                             dataset=recipe.dataset.replace(label_seed=job["seed"]),
                             loss=recipe.loss.replace(unlabeled_weight=1.0 if job["gan"] else 0.0))
     test = ganzoo.load_dataset(recipe.dataset.replace(split="test"))
+    test_x = test.x.to(job["device"])
     ema = EMA("discriminator", job["ema"])
     curve = []
 
@@ -42,15 +43,18 @@ def run_one(job: dict) -> dict:
         def on_epoch_end(self, trainer):
             D = trainer.discriminator
             D.eval()
-            live = test_error(D, test.x, test.y)["test-wrong"]
+            with torch.no_grad():
+                live = test_error(D, test_x, test.y)["test-wrong"]
+                averaged = test_error(ema.model, test_x, test.y)["test-wrong"]
             D.train()
-            averaged = test_error(ema.model, test.x, test.y)["test-wrong"]
             curve.append({"epoch": trainer.epoch, "wrong": live, "wrong_ema": averaged,
                           "seconds": time.perf_counter() - started})
             print(f"{job['name']} seed {job['seed']} epoch {trainer.epoch}: {live:.0f} wrong "
                   f"(average of weights: {averaged:.0f}), {curve[-1]['seconds']:.0f} s", flush=True)
+            with open(job["log"], "a") as log:  # the curve so far survives an interrupted run
+                log.write(json.dumps({"name": job["name"], "seed": job["seed"], **curve[-1]}) + "\n")
 
-    trainer = ganzoo.build(recipe, device="cpu", callbacks=[ema, PerEpoch()])
+    trainer = ganzoo.build(recipe, device=job["device"], callbacks=[ema, PerEpoch()])
     started = time.perf_counter()
     trainer.fit()
     return {**job, "curve": curve, "seconds_per_epoch": curve[-1]["seconds"] / len(curve)}
@@ -63,15 +67,18 @@ def main() -> None:
     parser.add_argument("--baseline-epochs", type=int, help="epochs of the labels-only baseline (default --epochs)")
     parser.add_argument("--ema", type=float, default=1e-4, help="rate of the average of D's weights")
     parser.add_argument("--jobs", type=int, default=2, help="parallel worker processes")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--out", type=Path, default=Path("runs/semi-supervised.json"))
     args = parser.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    log = args.out.with_suffix(".jsonl")
     threads = max(1, (mp.cpu_count() or 1) // args.jobs)
     jobs = [{"name": name, "gan": gan, "seed": s, "ema": args.ema, "threads": threads,
+             "device": args.device, "log": str(log),
              "epochs": args.epochs if gan else (args.baseline_epochs or args.epochs)}
             for s in range(args.seeds) for name, gan in (("ssgan", True), ("labels-only", False))]
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         results = list(pool.imap_unordered(run_one, jobs))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print("\n| run | seed | epochs | wrong of 10,000 (D) | wrong (average of weights) | s/epoch |")
     print("|---|---|---|---|---|---|")
