@@ -110,6 +110,8 @@ def build(
         if hasattr(model, "init_from_data"):
             model.init_from_data(data.x)
     check_compatible(generator, discriminator, data.spec)
+    schedule = recipe.schedule()  # part of how the recipe trains, so not left to the caller
+    callbacks = [schedule, *callbacks] if schedule is not None else list(callbacks)
     return Trainer(
         generator, discriminator, loss, data,
         batch_size=recipe.batch_size, steps=recipe.steps, epochs=recipe.epochs,

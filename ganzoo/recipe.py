@@ -75,7 +75,9 @@ class Recipe:
     samples every that many steps and logged. Each step makes ``n_critic`` discriminator
     updates, each on a fresh real batch, then one generator update. With ``d_ema``
     set, a moving average of D's weights (that rate per step) is kept, saved and
-    used for evaluating a discriminator that classifies.
+    used for evaluating a discriminator that classifies. ``lr_decay``, ``min_lr``,
+    ``final_momentum`` and ``momentum_saturate`` schedule both optimisers (see
+    :class:`ganzoo.callbacks.Schedule`; off by default).
     """
 
     dataset: Component
@@ -97,6 +99,10 @@ class Recipe:
     eval_metrics: tuple[str, ...] | None = None
     eval_n: int = 5000
     d_ema: float | None = None
+    lr_decay: float = 1.0
+    min_lr: float = 0.0
+    final_momentum: float | None = None
+    momentum_saturate: int = 250
     name: str = "custom"
     description: str = ""
 
@@ -112,6 +118,15 @@ class Recipe:
                 raise GanzooError(f"{name} must be at least 1, got {value}")
         if self.d_ema is not None and not 0 < self.d_ema <= 1:
             raise GanzooError(f"d_ema is a rate per step in (0, 1], e.g. 1e-4; got {self.d_ema}")
+        self.schedule()  # raises on settings out of range
+
+    def schedule(self) -> Any:
+        """The :class:`ganzoo.callbacks.Schedule` these settings ask for, or ``None``."""
+        from .callbacks.schedule import Schedule
+
+        if self.lr_decay == 1 and self.min_lr == 0 and self.final_momentum is None:
+            return None
+        return Schedule(self.lr_decay, self.min_lr, self.final_momentum, momentum_saturate=self.momentum_saturate)
 
     def replace(self, **changes: Any) -> "Recipe":
         return dataclasses.replace(self, **changes)

@@ -1,5 +1,5 @@
 """Everything that watches a run: progress, logs, sample grids and scatter plots, checkpoints,
-parameter averages, curves, evaluation.
+parameter averages, optimiser schedules, curves, evaluation.
 
 A callback is any object with some of the trainer's event methods
 (``on_train_start``, ``on_step_end``, ``on_log``, ``on_epoch_end``,
@@ -37,6 +37,7 @@ from .metrics_log import MetricsLog  # noqa: E402
 from .progress import Progress  # noqa: E402
 from .samples import SampleGrid, save_grid  # noqa: E402
 from .scatter import SampleScatter, save_scatter  # noqa: E402
+from .schedule import Schedule  # noqa: E402
 
 __all__ = ["Callback", "Checkpointer", "EMA", "Evaluate", "LossCurves", "MetricsLog", "Progress", "SampleGrid",
-           "SampleScatter", "save_grid", "save_scatter"]
+           "SampleScatter", "Schedule", "save_grid", "save_scatter"]

@@ -1,0 +1,113 @@
+"""Optimiser schedules: the 2014 paper's learning-rate decay and momentum ramp."""
+
+import pytest
+import torch
+
+import ganzoo
+from ganzoo import Component, GanzooError
+from ganzoo.callbacks import Callback, Checkpointer, Schedule
+
+
+def trainer_for(data, steps, callbacks, optim=Component("sgd", lr=0.1, momentum=0.5)):
+    torch.manual_seed(0)
+    G = ganzoo.create("generators", Component("mlp", latent_dim=16, hidden=(32,)), data.spec)
+    D = ganzoo.create("discriminators", Component("mlp", hidden=(32,)), data.spec)
+    return ganzoo.Trainer(G, D, ganzoo.create("losses", "non-saturating"), data, batch_size=32, steps=steps,
+                          device="cpu", g_optim=optim, d_optim=optim, callbacks=callbacks)
+
+
+class EpochProbe(Callback):
+    """What the optimisers were set to at the end of each epoch."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_epoch_end(self, trainer):
+        groups = trainer.g_optim.param_groups + trainer.d_optim.param_groups
+        self.seen.append([(g["lr"], g.get("momentum", g.get("betas", (None,))[0])) for g in groups])
+
+
+def test_learning_rate_is_divided_every_step_down_to_the_floor(small_mnist):
+    trainer = trainer_for(small_mnist, 25, [Schedule(lr_decay=1.01)]).fit()
+    for optim in (trainer.g_optim, trainer.d_optim):
+        assert optim.param_groups[0]["lr"] == pytest.approx(0.1 * 1.01 ** -25, rel=1e-12)
+    trainer = trainer_for(small_mnist, 25, [Schedule(lr_decay=1.5, min_lr=1e-3)]).fit()
+    assert 0.1 * 1.5 ** -25 < 1e-3  # the floor is reached within the run
+    assert trainer.d_optim.param_groups[0]["lr"] == 1e-3
+
+
+def test_the_decayed_learning_rate_is_the_one_sgd_uses(small_mnist):
+    """A decay so steep that every update after the first is ~1e-13 of it: five steps
+    leave the weights where one step put them."""
+    one = trainer_for(small_mnist, 1, [Schedule(lr_decay=1e12)]).fit()
+    five = trainer_for(small_mnist, 5, [Schedule(lr_decay=1e12)]).fit()
+    unscheduled = trainer_for(small_mnist, 5, []).fit()
+    for model in ("generator", "discriminator"):
+        a, b, c = (list(getattr(t, model).parameters()) for t in (one, five, unscheduled))
+        assert all(torch.allclose(x, y, rtol=0, atol=1e-9) for x, y in zip(a, b))
+        assert max((x - z).abs().max() for x, z in zip(a, c)) > 1e-4  # without it, steps 2-5 move them
+
+
+def test_momentum_rises_linearly_between_the_start_and_saturate_epochs(small_mnist):
+    # 640 images in batches of 32: 20 steps an epoch, 4 epochs.
+    probe = EpochProbe()
+    trainer_for(small_mnist, 80, [Schedule(final_momentum=0.9, momentum_start=1, momentum_saturate=3), probe]).fit()
+    momenta = [sorted({m for _, m in epoch}) for epoch in probe.seen]
+    expected = [0.5, 0.5 + 0.4 / 2, 0.9, 0.9]  # epochs 1..4: α = 0, 1/2, 1, 1
+    assert [len(m) for m in momenta] == [1, 1, 1, 1]  # every group of both optimisers alike
+    assert [m[0] for m in momenta] == pytest.approx(expected)
+
+
+def test_adam_gets_its_beta1_ramped_and_keeps_beta2(small_mnist):
+    adam = Component("adam", lr=1e-3, betas=(0.5, 0.99))
+    trainer = trainer_for(small_mnist, 40, [Schedule(final_momentum=0.7, momentum_start=0, momentum_saturate=4)],
+                          optim=adam).fit()
+    assert trainer.g_optim.param_groups[0]["betas"] == pytest.approx((0.5 + 0.2 * 2 / 4, 0.99))
+
+
+def test_resume_continues_the_schedule_from_the_initial_settings(small_mnist, tmp_path):
+    schedule = dict(lr_decay=1.02, final_momentum=0.9, momentum_start=0, momentum_saturate=4)
+    first = trainer_for(small_mnist, 30, [Schedule(**schedule), Checkpointer(tmp_path)]).fit()
+    assert first.g_optim.param_groups[0]["lr"] == pytest.approx(0.1 * 1.02 ** -30)
+    resumed = trainer_for(small_mnist, 60, [Schedule(**schedule)])
+    resumed.resume(tmp_path / "last.pt")
+    resumed.fit()
+    whole = trainer_for(small_mnist, 60, [Schedule(**schedule)]).fit()
+    for a, b in zip(resumed.g_optim.param_groups + resumed.d_optim.param_groups,
+                    whole.g_optim.param_groups + whole.d_optim.param_groups):
+        assert a["lr"] == pytest.approx(0.1 * 1.02 ** -60) == pytest.approx(b["lr"])
+        assert a["momentum"] == pytest.approx(0.5 + 0.4 * 3 / 4) == pytest.approx(b["momentum"])
+
+
+def test_schedule_settings_out_of_range_are_refused():
+    with pytest.raises(GanzooError, match="lr_decay"):
+        Schedule(lr_decay=0.9)
+    with pytest.raises(GanzooError, match="final_momentum"):
+        Schedule(final_momentum=1.0)
+    with pytest.raises(GanzooError, match="start"):
+        Schedule(final_momentum=0.7, momentum_start=5, momentum_saturate=2)
+
+
+def test_momentum_ramp_on_an_optimizer_without_momentum_says_so(small_mnist):
+    trainer = trainer_for(small_mnist, 2, [Schedule(final_momentum=0.7)],
+                          optim=lambda params: torch.optim.Adagrad(params, lr=0.01))
+    with pytest.raises(GanzooError, match="Adagrad has none"):
+        trainer.fit()
+
+
+def test_a_recipe_with_a_schedule_trains_with_it(tiny_recipe):
+    assert ganzoo.build(tiny_recipe).callbacks == []  # off by default
+    recipe = tiny_recipe.replace(g_optim=Component("sgd", lr=0.05, momentum=0.5),
+                                 d_optim=Component("sgd", lr=0.05, momentum=0.5),
+                                 lr_decay=1.01, min_lr=1e-4, final_momentum=0.6, momentum_saturate=2, steps=12)
+    trainer = ganzoo.build(recipe).fit()
+    assert [type(c) for c in trainer.callbacks] == [Schedule]
+    assert trainer.d_optim.param_groups[0]["lr"] == pytest.approx(0.05 * 1.01 ** -12)
+    with pytest.raises(GanzooError, match="lr_decay"):
+        tiny_recipe.replace(lr_decay=0.99)
+
+
+def test_goodfellow_mnist_uses_the_reference_schedule():
+    schedule = ganzoo.get_recipe("goodfellow-mnist").schedule()
+    assert (schedule.lr_decay, schedule.min_lr, schedule.final_momentum) == (1.000004, 1e-6, 0.7)
+    assert (schedule.momentum_start, schedule.momentum_saturate) == (1, 250)
