@@ -11,6 +11,8 @@ resumed run continues the same schedule.
 
 from __future__ import annotations
 
+import math
+
 from torch.optim import Optimizer
 
 from ..errors import GanzooError
@@ -52,7 +54,8 @@ class Schedule(Callback):
 
     def learning_rate(self, initial: float, step: int) -> float:
         """The learning rate after ``step`` updates."""
-        return max(initial / self.lr_decay**step, self.min_lr)
+        # In log space: lr_decay**step overflows a float long before a run ends (1.5**1800).
+        return max(initial * math.exp(-step * math.log(self.lr_decay)), self.min_lr)
 
     def momentum(self, initial: float, epoch: int) -> float:
         """The momentum after ``epoch`` completed epochs."""

@@ -34,6 +34,8 @@ def test_learning_rate_is_divided_every_step_down_to_the_floor(small_mnist):
     trainer = trainer_for(small_mnist, 25, [Schedule(lr_decay=1.5, min_lr=1e-3)]).fit()
     assert 0.1 * 1.5 ** -25 < 1e-3  # the floor is reached within the run
     assert trainer.d_optim.param_groups[0]["lr"] == 1e-3
+    # Far past the floor, where lr_decay**step is too large for a float, it stays there.
+    assert Schedule(lr_decay=1.5, min_lr=1e-3).learning_rate(0.1, 10**6) == 1e-3
 
 
 def test_the_decayed_learning_rate_is_the_one_sgd_uses(small_mnist):
