@@ -7,28 +7,19 @@ import torch
 from PIL import Image
 from rich.console import Console
 
-import ganzoo
-from ganzoo import Component, checkpoint
+from ganzoo import checkpoint
 from ganzoo.callbacks import Checkpointer, LossCurves, MetricsLog, Progress, SampleGrid, save_grid
 from ganzoo.callbacks.curves import plot_curves
 
 
-def trainer_for(data, steps, callbacks, **kwargs):
-    torch.manual_seed(0)
-    G = ganzoo.create("generators", Component("mlp", latent_dim=16, hidden=(32,)), data.spec)
-    D = ganzoo.create("discriminators", Component("mlp", hidden=(32,)), data.spec)
-    return ganzoo.Trainer(G, D, ganzoo.create("losses", "non-saturating"), data, batch_size=32,
-                          steps=steps, device="cpu", log_every=4, callbacks=callbacks, **kwargs)
-
-
-def test_checkpointer_saves_periodically_and_at_the_end(small_mnist, tmp_path):
+def test_checkpointer_saves_periodically_and_at_the_end(small_mnist, tmp_path, trainer_for):
     trainer_for(small_mnist, 10, [Checkpointer(tmp_path, every=4)]).fit()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt", "step-0000004.pt", "step-0000008.pt"]
     assert checkpoint.load(tmp_path / "step-0000004.pt")["step"] == 4
     assert checkpoint.load(tmp_path / "last.pt")["step"] == 10
 
 
-def test_metrics_log_drops_lines_past_the_resumed_step(small_mnist, tmp_path):
+def test_metrics_log_drops_lines_past_the_resumed_step(small_mnist, tmp_path, trainer_for):
     log = tmp_path / "metrics.jsonl"
     trainer = trainer_for(small_mnist, 12, [MetricsLog(log), Checkpointer(tmp_path, every=8)]).fit()
     assert [json.loads(l)["step"] for l in log.read_text().splitlines()] == [4, 8, 12]
@@ -39,7 +30,7 @@ def test_metrics_log_drops_lines_past_the_resumed_step(small_mnist, tmp_path):
     assert trainer.step == 12
 
 
-def test_sample_grids_use_the_same_latents_every_time(small_mnist, tmp_path):
+def test_sample_grids_use_the_same_latents_every_time(small_mnist, tmp_path, trainer_for):
     grids = SampleGrid(tmp_path, every=5, n=16)
     trainer = trainer_for(small_mnist, 5, [grids]).fit()
     first = grids.latents.clone()
@@ -52,7 +43,7 @@ def test_sample_grids_use_the_same_latents_every_time(small_mnist, tmp_path):
     assert a != Image.open(tmp_path / "step-000010.png").tobytes()
 
 
-def test_sample_grid_does_not_disturb_training_randomness(small_mnist, tmp_path):
+def test_sample_grid_does_not_disturb_training_randomness(small_mnist, tmp_path, trainer_for):
     plain = trainer_for(small_mnist, 6, []).fit()
     watched = trainer_for(small_mnist, 6, [SampleGrid(tmp_path, every=2, n=8)]).fit()
     assert all(torch.equal(a, b) for a, b in zip(plain.generator.parameters(), watched.generator.parameters()))
@@ -72,7 +63,7 @@ def test_loss_curves_draw_each_series(tmp_path):
     assert (31, 119, 180) in colours and (214, 39, 40) in colours
 
 
-def test_loss_curves_callback_survives_resume(small_mnist, tmp_path):
+def test_loss_curves_callback_survives_resume(small_mnist, tmp_path, trainer_for):
     curves = LossCurves(tmp_path / "losses.png")
     trainer_for(small_mnist, 8, [curves, Checkpointer(tmp_path, every=8)]).fit()
     again = LossCurves(tmp_path / "losses.png")
@@ -82,14 +73,14 @@ def test_loss_curves_callback_survives_resume(small_mnist, tmp_path):
     assert [s for s, _ in again.series["d_loss"]] == [4, 8, 12]
 
 
-def test_progress_prints_plain_lines_off_a_terminal(small_mnist):
+def test_progress_prints_plain_lines_off_a_terminal(small_mnist, trainer_for):
     buffer = io.StringIO()
     trainer_for(small_mnist, 8, [Progress(console=Console(file=buffer, width=200))]).fit()
     lines = buffer.getvalue().splitlines()
     assert lines[0].startswith("step 4/8") and "d_loss" in lines[0] and "step/s" in lines[0]
 
 
-def test_progress_draws_a_bar_on_a_terminal(small_mnist):
+def test_progress_draws_a_bar_on_a_terminal(small_mnist, trainer_for):
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=200)
     trainer_for(small_mnist, 8, [Progress(console=console, description="demo")]).fit()

@@ -8,12 +8,11 @@ from ganzoo import Component, GanzooError
 from ganzoo.callbacks import Callback, Checkpointer, Schedule
 
 
-def trainer_for(data, steps, callbacks, optim=Component("sgd", lr=0.1, momentum=0.5)):
-    torch.manual_seed(0)
-    G = ganzoo.create("generators", Component("mlp", latent_dim=16, hidden=(32,)), data.spec)
-    D = ganzoo.create("discriminators", Component("mlp", hidden=(32,)), data.spec)
-    return ganzoo.Trainer(G, D, ganzoo.create("losses", "non-saturating"), data, batch_size=32, steps=steps,
-                          device="cpu", g_optim=optim, d_optim=optim, callbacks=callbacks)
+SGD = Component("sgd", lr=0.1, momentum=0.5)
+
+
+def sgd_trainer(trainer_for, data, steps, callbacks, optim=SGD):
+    return trainer_for(data, steps, callbacks, g_optim=optim, d_optim=optim)
 
 
 class EpochProbe(Callback):
@@ -27,54 +26,55 @@ class EpochProbe(Callback):
         self.seen.append([(g["lr"], g.get("momentum", g.get("betas", (None,))[0])) for g in groups])
 
 
-def test_learning_rate_is_divided_every_step_down_to_the_floor(small_mnist):
-    trainer = trainer_for(small_mnist, 25, [Schedule(lr_decay=1.01)]).fit()
+def test_learning_rate_is_divided_every_step_down_to_the_floor(small_mnist, trainer_for):
+    trainer = sgd_trainer(trainer_for, small_mnist, 25, [Schedule(lr_decay=1.01)]).fit()
     for optim in (trainer.g_optim, trainer.d_optim):
         assert optim.param_groups[0]["lr"] == pytest.approx(0.1 * 1.01 ** -25, rel=1e-12)
-    trainer = trainer_for(small_mnist, 25, [Schedule(lr_decay=1.5, min_lr=1e-3)]).fit()
+    trainer = sgd_trainer(trainer_for, small_mnist, 25, [Schedule(lr_decay=1.5, min_lr=1e-3)]).fit()
     assert 0.1 * 1.5 ** -25 < 1e-3  # the floor is reached within the run
     assert trainer.d_optim.param_groups[0]["lr"] == 1e-3
     # Far past the floor, where lr_decay**step is too large for a float, it stays there.
     assert Schedule(lr_decay=1.5, min_lr=1e-3).learning_rate(0.1, 10**6) == 1e-3
 
 
-def test_the_decayed_learning_rate_is_the_one_sgd_uses(small_mnist):
+def test_the_decayed_learning_rate_is_the_one_sgd_uses(small_mnist, trainer_for):
     """A decay so steep that every update after the first is ~1e-13 of it: five steps
     leave the weights where one step put them."""
-    one = trainer_for(small_mnist, 1, [Schedule(lr_decay=1e12)]).fit()
-    five = trainer_for(small_mnist, 5, [Schedule(lr_decay=1e12)]).fit()
-    unscheduled = trainer_for(small_mnist, 5, []).fit()
+    one = sgd_trainer(trainer_for, small_mnist, 1, [Schedule(lr_decay=1e12)]).fit()
+    five = sgd_trainer(trainer_for, small_mnist, 5, [Schedule(lr_decay=1e12)]).fit()
+    unscheduled = sgd_trainer(trainer_for, small_mnist, 5, []).fit()
     for model in ("generator", "discriminator"):
         a, b, c = (list(getattr(t, model).parameters()) for t in (one, five, unscheduled))
         assert all(torch.allclose(x, y, rtol=0, atol=1e-9) for x, y in zip(a, b))
         assert max((x - z).abs().max() for x, z in zip(a, c)) > 1e-4  # without it, steps 2-5 move them
 
 
-def test_momentum_rises_linearly_between_the_start_and_saturate_epochs(small_mnist):
+def test_momentum_rises_linearly_between_the_start_and_saturate_epochs(small_mnist, trainer_for):
     # 640 images in batches of 32: 20 steps an epoch, 4 epochs.
     probe = EpochProbe()
-    trainer_for(small_mnist, 80, [Schedule(final_momentum=0.9, momentum_start=1, momentum_saturate=3), probe]).fit()
+    schedule = Schedule(final_momentum=0.9, momentum_start=1, momentum_saturate=3)
+    sgd_trainer(trainer_for, small_mnist, 80, [schedule, probe]).fit()
     momenta = [sorted({m for _, m in epoch}) for epoch in probe.seen]
     expected = [0.5, 0.5 + 0.4 / 2, 0.9, 0.9]  # epochs 1..4: α = 0, 1/2, 1, 1
     assert [len(m) for m in momenta] == [1, 1, 1, 1]  # every group of both optimisers alike
     assert [m[0] for m in momenta] == pytest.approx(expected)
 
 
-def test_adam_gets_its_beta1_ramped_and_keeps_beta2(small_mnist):
+def test_adam_gets_its_beta1_ramped_and_keeps_beta2(small_mnist, trainer_for):
     adam = Component("adam", lr=1e-3, betas=(0.5, 0.99))
-    trainer = trainer_for(small_mnist, 40, [Schedule(final_momentum=0.7, momentum_start=0, momentum_saturate=4)],
-                          optim=adam).fit()
+    schedule = Schedule(final_momentum=0.7, momentum_start=0, momentum_saturate=4)
+    trainer = sgd_trainer(trainer_for, small_mnist, 40, [schedule], optim=adam).fit()
     assert trainer.g_optim.param_groups[0]["betas"] == pytest.approx((0.5 + 0.2 * 2 / 4, 0.99))
 
 
-def test_resume_continues_the_schedule_from_the_initial_settings(small_mnist, tmp_path):
+def test_resume_continues_the_schedule_from_the_initial_settings(small_mnist, tmp_path, trainer_for):
     schedule = dict(lr_decay=1.02, final_momentum=0.9, momentum_start=0, momentum_saturate=4)
-    first = trainer_for(small_mnist, 30, [Schedule(**schedule), Checkpointer(tmp_path)]).fit()
+    first = sgd_trainer(trainer_for, small_mnist, 30, [Schedule(**schedule), Checkpointer(tmp_path)]).fit()
     assert first.g_optim.param_groups[0]["lr"] == pytest.approx(0.1 * 1.02 ** -30)
-    resumed = trainer_for(small_mnist, 60, [Schedule(**schedule)])
+    resumed = sgd_trainer(trainer_for, small_mnist, 60, [Schedule(**schedule)])
     resumed.resume(tmp_path / "last.pt")
     resumed.fit()
-    whole = trainer_for(small_mnist, 60, [Schedule(**schedule)]).fit()
+    whole = sgd_trainer(trainer_for, small_mnist, 60, [Schedule(**schedule)]).fit()
     for a, b in zip(resumed.g_optim.param_groups + resumed.d_optim.param_groups,
                     whole.g_optim.param_groups + whole.d_optim.param_groups):
         assert a["lr"] == pytest.approx(0.1 * 1.02 ** -60) == pytest.approx(b["lr"])
@@ -90,8 +90,8 @@ def test_schedule_settings_out_of_range_are_refused():
         Schedule(final_momentum=0.7, momentum_start=5, momentum_saturate=2)
 
 
-def test_momentum_ramp_on_an_optimizer_without_momentum_says_so(small_mnist):
-    trainer = trainer_for(small_mnist, 2, [Schedule(final_momentum=0.7)],
+def test_momentum_ramp_on_an_optimizer_without_momentum_says_so(small_mnist, trainer_for):
+    trainer = sgd_trainer(trainer_for, small_mnist, 2, [Schedule(final_momentum=0.7)],
                           optim=lambda params: torch.optim.Adagrad(params, lr=0.01))
     with pytest.raises(GanzooError, match="Adagrad has none"):
         trainer.fit()
