@@ -17,7 +17,7 @@ import multiprocessing as mp
 import time
 from pathlib import Path
 
-from sidebyside import mean_se
+from sidebyside import append_jsonl, mean_se
 
 PUBLISHED = {  # PacGAN Table 1 / Table 2 (mean ± s.e.; anchors.md §5)
     "gan-ring": "GAN 6.3 ± 0.5 modes, 98.2% HQ",
@@ -72,8 +72,7 @@ def main() -> None:
         results = []
         for result in pool.imap_unordered(run_one, jobs):
             results.append(result)
-            with open(args.out / "results.jsonl", "a") as log:  # what finished survives an interrupted run
-                log.write(json.dumps(result) + "\n")
+            append_jsonl(args.out / "results.jsonl", result)
             quality = f", {100 * result['high_quality']:.1f}% HQ" if "high_quality" in result else ""
             kl = f", KL {result['kl_uniform']:.3f}" if "kl_uniform" in result else ""
             print(f"{result['recipe']} seed {result['seed']}: {result['modes']:.0f}/{result['modes_total']:.0f} "

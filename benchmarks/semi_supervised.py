@@ -19,7 +19,7 @@ import multiprocessing as mp
 import time
 from pathlib import Path
 
-from sidebyside import mean_se
+from sidebyside import append_jsonl, mean_se
 
 
 def run_one(job: dict) -> dict:
@@ -51,8 +51,7 @@ def run_one(job: dict) -> dict:
                           "seconds": time.perf_counter() - started})
             print(f"{job['name']} seed {job['seed']} epoch {trainer.epoch}: {live:.0f} wrong "
                   f"(average of weights: {averaged:.0f}), {curve[-1]['seconds']:.0f} s", flush=True)
-            with open(job["log"], "a") as log:  # the curve so far survives an interrupted run
-                log.write(json.dumps({"name": job["name"], "seed": job["seed"], **curve[-1]}) + "\n")
+            append_jsonl(job["log"], {"name": job["name"], "seed": job["seed"], **curve[-1]})
 
     trainer = ganzoo.build(recipe, device=job["device"], callbacks=[ema, PerEpoch()])
     started = time.perf_counter()

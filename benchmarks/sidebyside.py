@@ -23,6 +23,7 @@ import argparse
 import math
 import gzip
 import io
+import json
 import statistics
 import tempfile
 import time
@@ -205,6 +206,13 @@ def compare(setup: Setup) -> dict[str, list[float]]:
               f"with run callbacks {t['trainer+run callbacks'] / t['bare loop'] - 1:+.1%}; "
               f"speed-up over pytorch-gan loop {t['pytorch-gan loop'] / t['trainer']:.2f}x")
     return times
+
+
+def append_jsonl(path, record: dict) -> None:
+    """Add ``record`` as one JSON line to ``path`` at once, so that what a long
+    benchmark has finished survives its interruption."""
+    with open(path, "a") as log:
+        log.write(json.dumps(record) + "\n")
 
 
 def mean_se(values: list[float], fmt: str = ".3g", se_fmt: str = ".2g") -> str:
