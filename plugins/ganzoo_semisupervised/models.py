@@ -117,6 +117,9 @@ class SemiSupervisedDiscriminator(Discriminator):
         self.out.init_from(h)
 
 
+_OUTPUTS = {"sigmoid": torch.sigmoid, "softplus": F.softplus}
+
+
 class _Shift(nn.Module):
     """A learned per-unit offset: BatchNorm's β without its γ, as in the reference G."""
 
@@ -130,12 +133,22 @@ class _Shift(nn.Module):
 
 class SemiSupervisedGenerator(Generator):
     """z ~ U(0, 1)^100 → (linear, BatchNorm without scale, softplus) × 2 (500 wide) →
-    weight-normalised linear → sigmoid, for data in [0, 1]."""
+    weight-normalised linear → ``output``, for data in [0, 1].
 
-    def __init__(self, spec: DataSpec, latent_dim: int = 100, hidden: Sequence[int] = (500, 500)) -> None:
+    ``output="sigmoid"`` is the reference's last activation. ``"softplus"`` is the
+    one another PyTorch port of the reference (Sleepychord/ImprovedGAN-pytorch)
+    switched to: with a sigmoid, G falls behind D from the first few hundred steps
+    and later collapses onto one saturated image (docs: the semi-supervised page).
+    Softplus samples are not capped at 1.
+    """
+
+    def __init__(self, spec: DataSpec, latent_dim: int = 100, hidden: Sequence[int] = (500, 500),
+                 output: str = "sigmoid") -> None:
         super().__init__()
+        if output not in _OUTPUTS:
+            raise GanzooError(f"generator output {output!r}: choose {' or '.join(_OUTPUTS)}")
         if tuple(spec.value_range or ()) != (0.0, 1.0):
-            raise GanzooError(f"the semi-supervised generator ends in a sigmoid and needs data in [0, 1], not "
+            raise GanzooError(f"the semi-supervised generator needs data in [0, 1], not "
                               f"{spec.value_range}; set the dataset's value_range=[0,1]")
         self.latent_dim, self.shape = latent_dim, tuple(spec.shape)
         layers: list[nn.Module] = []
@@ -148,10 +161,11 @@ class SemiSupervisedGenerator(Generator):
         self.net = nn.Sequential(*layers)
         self.out = WeightNormLinear(width, math.prod(self.shape), train_scale=True)
         nn.init.xavier_uniform_(self.out.v)
+        self.activation = _OUTPUTS[output]
 
     def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
         """Uniform on [0, 1)^latent_dim, as in the reference code."""
         return torch.rand(n, self.latent_dim, device=device)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
-        return torch.sigmoid(self.out(self.net(z))).view(-1, *self.shape)
+        return self.activation(self.out(self.net(z))).view(-1, *self.shape)

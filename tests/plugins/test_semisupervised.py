@@ -192,6 +192,25 @@ def test_reference_networks(mnist01):
         ganzoo.create("generators", "ssgan-mlp", DataSpec((1, 28, 28), 10, (-1.0, 1.0)))
 
 
+def test_generator_output_sigmoid_is_capped_at_one_softplus_is_not():
+    z = torch.rand(1000, 100)
+    torch.manual_seed(0)
+    sigmoid = ganzoo.create("generators", Component("ssgan-mlp", output="sigmoid"), SPEC01)
+    torch.manual_seed(0)
+    softplus = ganzoo.create("generators", Component("ssgan-mlp", output="softplus"), SPEC01)
+    a, b = sigmoid(z), softplus(z)
+    assert a.max() < 1 and b.max() > 1 and b.min() > 0
+    # same weights, only the last activation differs: both are monotone in one pre-activation
+    torch.testing.assert_close(F.softplus(torch.logit(a.double())), b.double(), atol=1e-4, rtol=1e-4)
+
+
+def test_unknown_generator_output_is_a_one_line_error(tmp_path, capsys):
+    code = main(["run", "ssgan-mnist-100", "--out", str(tmp_path), "--set", "generator.output=tanh"])
+    err = capsys.readouterr().err
+    assert code != 0 and "generator output 'tanh': choose sigmoid or softplus" in err
+    assert "Traceback" not in err
+
+
 def test_data_dependent_init_runs_when_the_recipe_is_built(data_dir):
     recipe = ganzoo.get_recipe("ssgan-mnist-100")
     trainer = ganzoo.build(recipe.replace(steps=1), device="cpu")
