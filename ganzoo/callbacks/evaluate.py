@@ -23,36 +23,45 @@ class Evaluate(Callback):
     def _run(self, trainer) -> None:
         from ..metrics.evaluate import evaluate
 
+        averaged, live = self._classifiers(trainer)
         values = evaluate(trainer.sample, self.dataset, self.metrics, self.n,
                           self.data_dir, self.cache, seed=0, conditional=self.conditional,
-                          classify=self._classifier(trainer))
+                          classify=averaged or live)
+        if averaged is not None and "test-error" in self.metrics:
+            # The average lags D by ~1/rate steps; D's own error shows where training is now.
+            own = evaluate(trainer.sample, self.dataset, ["test-error"], self.n, self.data_dir, self.cache,
+                           classify=live)
+            values.update({f"{k}-unaveraged": v for k, v in own.items() if k.startswith("test-")})
         values = {f"eval_{k}": v for k, v in values.items()}
         self.history.append({"step": trainer.step, **values})
         trainer.report(values)
 
     @staticmethod
-    def _classifier(trainer):
-        """A classifying D as ``x -> logits`` in eval mode: the EMA's average of D when
-        the run keeps one, else D itself; ``None`` when D does not classify."""
+    def _classifiers(trainer):
+        """A classifying D as ``x -> logits`` in eval mode: ``(its EMA average, D itself)``
+        when the run keeps an average, ``(None, D itself)`` when not, ``(None, None)``
+        when D does not classify."""
         from ..components import classifies
         from .ema import EMA
 
         if not classifies(trainer.discriminator):
-            return None
+            return None, None
         averaged = [cb.model for cb in trainer.callbacks
                     if isinstance(cb, EMA) and cb.target == "discriminator" and cb.model is not None]
-        model = averaged[0] if averaged else trainer.discriminator
 
-        def classify(x):
-            was_training = model.training
-            model.eval()
-            try:
-                with torch.no_grad():
-                    return model(x.to(trainer.device))
-            finally:
-                model.train(was_training)
+        def as_classifier(model):
+            def classify(x):
+                was_training = model.training
+                model.eval()
+                try:
+                    with torch.no_grad():
+                        return model(x.to(trainer.device))
+                finally:
+                    model.train(was_training)
 
-        return classify
+            return classify
+
+        return (as_classifier(averaged[0]) if averaged else None), as_classifier(trainer.discriminator)
 
     def on_train_start(self, trainer) -> None:
         from ..components import classifies

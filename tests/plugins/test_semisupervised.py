@@ -260,6 +260,15 @@ def test_recipe_trains_and_eval_reports_the_discriminators_test_error(tmp_path, 
     result = json.loads((tmp_path / "e.json").read_text())["metrics"]
     assert result["test-wrong"] == pytest.approx(result["test-error"] * 10_000)
     assert result["test-error"] == pytest.approx(errors[-1])  # eval uses the same averaged D as training did
+    # D's own error is logged beside its average's: recompute it from the saved D
+    own = [m["eval_test-wrong-unaveraged"] for m in logged if "eval_test-wrong-unaveraged" in m]
+    state = ganzoo.checkpoint.load(checkpoint)
+    D = ganzoo.create("discriminators", Component("ssgan-mlp", hidden=[64, 32]), SPEC01)
+    D.load_state_dict(state["discriminator"])
+    test = ganzoo.load_dataset(Component("mnist", split="test", value_range=(0.0, 1.0)))
+    with torch.no_grad():
+        wrong = (D.eval()(test.x).argmax(1) != test.y).sum().item()
+    assert len(own) == 2 and own[-1] == wrong != result["test-wrong"]
     capsys.readouterr()
     vanilla = tmp_path / "vanilla"
     main(["run", "vanilla-mnist", "--out", str(vanilla), "--set", "steps=2", "--device", "cpu"])
