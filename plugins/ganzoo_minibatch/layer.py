@@ -44,9 +44,8 @@ class MinibatchDiscrimination(nn.Module):
 
     def closeness(self, x: Tensor) -> Tensor:
         """``(n, B)``: Σ over the other samples of ``exp(−distance)``, without the bias."""
-        d = self.distances(x)
-        self_pair = torch.eye(len(x), dtype=torch.bool, device=x.device)
-        return rearrange(torch.exp(-d.masked_fill(self_pair, float("inf"))).sum(2), "b n -> n b")
+        m = einsum(x.flatten(1), self.weight, "n a, a b c -> b n c")
+        return rearrange(_Closeness.apply(m), "b n -> n b")
 
     def forward(self, x: Tensor) -> Tensor:
         x = x.flatten(1)
@@ -63,3 +62,31 @@ class MinibatchDiscrimination(nn.Module):
         half_mean_min = 0.5 * d.min(2).values.mean(1)  # (B,)
         self.log_weight_scale.sub_(half_mean_min.log().unsqueeze(1))
         self.bias.copy_(-self.closeness(x.flatten(1)).mean(0))
+
+
+class _Closeness(torch.autograd.Function):
+    """``m (B, n, C) → o (B, n)``, ``o_b,i = Σ_{j≠i} exp(−‖m_b,i − m_b,j‖₁)``, with its gradient.
+
+    Autograd through ``cdist`` would keep several ``(B, n, n)`` intermediates and run
+    cdist's backward twice (``m`` is both of its arguments); ``o``'s gradient is
+    ``∂o/∂m_k = −Σ_j (g_k + g_j) e_kj sign(m_k − m_j)``, one cdist backward with the
+    symmetric weights ``(g_k + g_j) e_kj``. 2-3x faster for a batch of 100 on a CPU
+    (``benchmarks/minibatch_layer_speed.py``).
+    """
+
+    @staticmethod
+    def forward(ctx, m: Tensor) -> Tensor:  # type: ignore[override]
+        m = m.contiguous()
+        d = torch.cdist(m, m, p=1)
+        e = d.neg().exp_()
+        e.diagonal(dim1=1, dim2=2).zero_()  # the self pair: distance 0, excluded
+        ctx.save_for_backward(m, d, e)
+        return e.sum(2)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g: Tensor) -> Tensor:  # type: ignore[override]
+        m, d, e = ctx.saved_tensors
+        weights = (g.unsqueeze(2) + g.unsqueeze(1)).mul_(e).neg_()
+        # cdist's own backward (an aten op; p = 1 gives Σ_j weights_kj · sign(m_k − m_j)).
+        return torch.ops.aten._cdist_backward(weights, m, m, 1.0, d)
