@@ -73,7 +73,8 @@ class Recipe:
     ``epochs`` passes over the data. With ``eval_every`` set, ``eval_metrics``
     (default: those that apply to the dataset) are computed on ``eval_n``
     samples every that many steps and logged. Each step makes ``n_critic`` discriminator
-    updates, each on a fresh real batch, then one generator update. With ``d_ema``
+    updates, each on a fresh real batch, then one generator update; with
+    ``simultaneous``, one of each, both computed before either is applied. With ``d_ema``
     set, a moving average of D's weights (that rate per step) is kept, saved and
     used for evaluating a discriminator that classifies. ``lr_decay``, ``min_lr``,
     ``final_momentum`` and ``momentum_saturate`` schedule both optimisers (see
@@ -90,6 +91,7 @@ class Recipe:
     steps: int | None = None
     epochs: int | None = 1
     n_critic: int = 1
+    simultaneous: bool = False
     seed: int = 0
     amp: bool = False
     log_every: int = 50
@@ -116,6 +118,9 @@ class Recipe:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise GanzooError(f"{name} must be at least 1, got {value}")
+        if self.simultaneous and self.n_critic != 1:
+            raise GanzooError(f"simultaneous updates make one D update per G update; "
+                              f"set n_critic=1 (got {self.n_critic})")
         if self.d_ema is not None and not 0 < self.d_ema <= 1:
             raise GanzooError(f"d_ema is a rate per step in (0, 1], e.g. 1e-4; got {self.d_ema}")
         self.schedule()  # raises on settings out of range

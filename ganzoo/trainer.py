@@ -2,9 +2,12 @@
 
 Each step trains the discriminator ``n_critic`` times (real batches should be
 called real, generated ones fake, with G frozen), then the generator once
-(through a frozen D, so that D calls its samples real). What "called real" means
-is the loss's business; the trainer owns the loop, the devices, the optimizers,
-checkpoints and events. Logging, sampling and checkpointing are callbacks.
+(through a frozen D, so that D calls its samples real). With ``simultaneous``,
+both phases compute their gradients on the same G and D and both optimizers
+step afterwards, as the 2014 paper's and PacGAN's code do. What "called real"
+means is the loss's business; the trainer owns the loop, the devices, the
+optimizers, checkpoints and events. Logging, sampling and checkpointing are
+callbacks.
 """
 
 from __future__ import annotations
@@ -139,6 +142,7 @@ class Trainer:
         steps: int | None = None,
         epochs: int | None = 1,
         n_critic: int = 1,
+        simultaneous: bool = False,
         g_optim: OptimSpec = Component("adam", lr=2e-4, betas=(0.5, 0.999)),
         d_optim: OptimSpec = Component("adam", lr=2e-4, betas=(0.5, 0.999)),
         device: str | torch.device = "auto",
@@ -157,7 +161,10 @@ class Trainer:
             raise GanzooError(
                 f"batch_size {batch_size} × n_critic {n_critic} exceeds the {len(data)} samples of the dataset"
             )
+        if simultaneous and n_critic != 1:
+            raise GanzooError(f"simultaneous updates make one D update per G update; set n_critic=1 (got {n_critic})")
         self.batch_size, self.n_critic, self.seed = batch_size, n_critic, seed
+        self.simultaneous = simultaneous
         self.steps, self.epochs = steps, epochs
         self.amp, self.log_every = amp, log_every
         self.callbacks = list(callbacks)
@@ -212,30 +219,45 @@ class Trainer:
         return self
 
     def _train_step(self) -> int:
-        G, D, loss = self.generator, self.discriminator, self.loss
         before = self.epoch
-        G.requires_grad_(False)
-        D.requires_grad_(True)
-        for _ in range(self.n_critic):
+        if self.simultaneous:
             batch = self._next_batch()
-            with self._autocast():
-                d_loss, logs = loss.discriminator_loss(batch, G, D)
-            self.d_optim.zero_grad(set_to_none=True)
-            d_loss.backward()
+            self._backward_g(batch)
+            self._backward_d(batch)  # on the same G: neither optimizer has stepped yet
             self.d_optim.step()
-            self._accumulate({"d_loss": d_loss, **logs})
-        D.requires_grad_(False)
-        G.requires_grad_(True)
-        with self._autocast():
-            g_loss, logs = loss.generator_loss(batch, G, D)
-        self.g_optim.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.g_optim.step()
-        D.requires_grad_(True)
-        self._accumulate({"g_loss": g_loss, **logs})
+            self.g_optim.step()
+        else:
+            for _ in range(self.n_critic):
+                batch = self._next_batch()
+                self._backward_d(batch)
+                self.d_optim.step()
+            self._backward_g(batch)
+            self.g_optim.step()
+        self.generator.requires_grad_(True)
+        self.discriminator.requires_grad_(True)
         if self._cursor >= self.batches_per_epoch:
             self._roll_epoch()
         return self.epoch - before
+
+    def _backward_d(self, batch: Batch) -> None:
+        """D's gradients from the loss's discriminator phase, with G frozen."""
+        self.generator.requires_grad_(False)
+        self.discriminator.requires_grad_(True)
+        with self._autocast():
+            d_loss, logs = self.loss.discriminator_loss(batch, self.generator, self.discriminator)
+        self.d_optim.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self._accumulate({"d_loss": d_loss, **logs})
+
+    def _backward_g(self, batch: Batch) -> None:
+        """G's gradients from the loss's generator phase, through a frozen D."""
+        self.discriminator.requires_grad_(False)
+        self.generator.requires_grad_(True)
+        with self._autocast():
+            g_loss, logs = self.loss.generator_loss(batch, self.generator, self.discriminator)
+        self.g_optim.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self._accumulate({"g_loss": g_loss, **logs})
 
     def _next_batch(self) -> Batch:
         if self._cursor >= self.batches_per_epoch:

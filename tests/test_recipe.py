@@ -74,6 +74,7 @@ def test_set_component_name_replaces_it(recipe):
         ("steps=0", "steps must be at least 1"),
         ("d_ema=2", "d_ema is a rate per step in (0, 1]"),
         ("d_ema=fast", "expected a number or null"),
+        ("simultaneous=yes", "expected true or false"),
     ],
 )
 def test_bad_overrides_name_the_problem(recipe, override, message):
@@ -81,6 +82,12 @@ def test_bad_overrides_name_the_problem(recipe, override, message):
         apply_overrides(recipe, [override], lookup)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_simultaneous_updates_refuse_several_critic_steps(recipe):
+    assert apply_overrides(recipe, ["simultaneous=true"], lookup).simultaneous is True
+    with pytest.raises(GanzooError, match="one D update per G update; set n_critic=1 \\(got 5\\)"):
+        apply_overrides(recipe, ["simultaneous=true", "n_critic=5"], lookup)
 
 
 def test_recipe_needs_a_length():

@@ -91,6 +91,32 @@ def test_n_critic_makes_that_many_d_updates_per_g_update(small_mnist):
     assert [phase for phase, *_ in spy.seen] == (["D"] * 4 + ["G"]) * 3
 
 
+def test_simultaneous_updates_take_both_gradients_before_either_step(small_mnist):
+    trainer = make_trainer(small_mnist, steps=2, simultaneous=True)
+    spy = trainer.loss = SpyLoss()
+    g0 = [p.detach().clone() for p in trainer.generator.parameters()]
+    d0 = [p.detach().clone() for p in trainer.discriminator.parameters()]
+    trainer.fit()
+    assert [(phase, grad, other) for phase, grad, other, *_ in spy.seen] == [("G", True, False), ("D", False, True)] * 2
+    (_, _, _, d_at_g, _), (_, _, _, g_at_d, _) = spy.seen[:2]
+    assert all(torch.equal(a, b) for a, b in zip(d_at_g, d0))  # G's phase saw D before its update
+    assert all(torch.equal(a, b) for a, b in zip(g_at_d, g0))  # D's phase saw G before its update
+
+
+@pytest.mark.parametrize("simultaneous", [True, False])
+def test_only_simultaneous_g_updates_ignore_the_same_steps_d_update(small_mnist, simultaneous):
+    # One step with D's learning rate 0 and one with a large one: G's update is the same
+    # exactly when it was computed through the D from before the step.
+    after = [make_trainer(small_mnist, steps=1, d_lr=d_lr, simultaneous=simultaneous).fit() for d_lr in (0.0, 0.1)]
+    same_g = all(torch.equal(a, b) for a, b in zip(*(t.generator.parameters() for t in after)))
+    assert same_g == simultaneous
+
+
+def test_simultaneous_updates_need_one_d_update_per_step(small_mnist):
+    with pytest.raises(GanzooError, match="set n_critic=1"):
+        make_trainer(small_mnist, n_critic=2, simultaneous=True)
+
+
 def test_epochs_set_the_length_and_fire_epoch_events(small_mnist):
     events = []
 
