@@ -21,14 +21,33 @@ def uniform_init(module: nn.Module, init_range: float | None) -> None:
             nn.init.zeros_(layer.bias)
 
 
+def normal_init(module: nn.Module, std: float | None) -> None:
+    """Blocks' ``IsotropicGaussian(std)`` as PacGAN uses it: weights N(0, std²), biases 0
+    (``None`` keeps PyTorch's default)."""
+    if std is None:
+        return
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, 0.0, std)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
 class MLPGenerator(Generator):
-    """MLP generator: z → LeakyReLU+BatchNorm hidden layers → data shape (tanh/sigmoid)."""
+    """MLP generator: z → LeakyReLU+BatchNorm hidden layers → data shape (tanh/sigmoid).
+
+    ``bn_first`` puts BatchNorm between the linear layer (then without a bias, which
+    BN's shift replaces) and the activation, as PacGAN's G does; the default is the
+    Keras tutorials' order. ``init_std`` / ``init_range`` start the weights N(0, σ²) /
+    U(−r, r) with zero biases (``init_std`` wins if both are given); neither keeps
+    PyTorch's default.
+    """
 
     def __init__(self, spec: DataSpec, latent_dim: int = 100, hidden: Sequence[int] = (256, 512, 1024),
-                 batchnorm: bool = True, bn_momentum: float = 0.2,
+                 batchnorm: bool = True, bn_momentum: float = 0.2, bn_first: bool = False,
                  activation: Literal["leaky_relu", "relu"] = "leaky_relu",
                  prior: Literal["normal", "uniform"] = "normal", init_range: float | None = None,
-                 output_bias: Literal["zero", "marginals"] = "zero") -> None:
+                 init_std: float | None = None, output_bias: Literal["zero", "marginals"] = "zero") -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.shape = tuple(spec.shape)
@@ -36,14 +55,19 @@ class MLPGenerator(Generator):
         layers: list[nn.Module] = []
         width = latent_dim
         for h in hidden:
-            # Keras order (Dense → LeakyReLU → BatchNorm); Keras momentum 0.8 is PyTorch 0.2.
-            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2) if activation == "leaky_relu" else nn.ReLU()]
-            if batchnorm:
-                layers.append(nn.BatchNorm1d(h, momentum=bn_momentum))
+            act = nn.LeakyReLU(0.2) if activation == "leaky_relu" else nn.ReLU()
+            if batchnorm and bn_first:
+                layers += [nn.Linear(width, h, bias=False), nn.BatchNorm1d(h, momentum=bn_momentum), act]
+            else:
+                # Keras order (Dense → LeakyReLU → BatchNorm); Keras momentum 0.8 is PyTorch 0.2.
+                layers += [nn.Linear(width, h), act]
+                if batchnorm:
+                    layers.append(nn.BatchNorm1d(h, momentum=bn_momentum))
             width = h
         layers += [nn.Linear(width, math.prod(self.shape)), output_activation(spec)]
         self.net = nn.Sequential(*layers)
-        uniform_init(self.net, init_range)
+        uniform_init(self.net, init_range if init_std is None else None)
+        normal_init(self.net, init_std)
 
     def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
         """Standard normal, or uniform on (−√3, √3) (unit variance) as in the 2014 paper."""
@@ -105,10 +129,16 @@ class Maxout(nn.Module):
 
 
 class MaxoutDiscriminator(Discriminator):
-    """Maxout discriminator of the 2014 paper: dropout, maxout layers → one logit."""
+    """Maxout discriminator of the 2014 paper: dropout, maxout layers → one logit.
+
+    Weights start U(−init_range, init_range) as in the paper's code, or N(0, init_std²)
+    (PacGAN's; it replaces ``init_range`` when given); biases 0. ``init_range=None``
+    without ``init_std`` keeps PyTorch's default.
+    """
 
     def __init__(self, spec: DataSpec, hidden: Sequence[int] = (240, 240), pieces: int = 5,
-                 input_dropout: float = 0.2, dropout: float = 0.5, init_range: float | None = 0.005) -> None:
+                 input_dropout: float = 0.2, dropout: float = 0.5, init_range: float | None = 0.005,
+                 init_std: float | None = None) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(spec.shape)
@@ -118,7 +148,8 @@ class MaxoutDiscriminator(Discriminator):
             width = h
         self.body = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Dropout(dropout if hidden else input_dropout), nn.Linear(width, 1))
-        uniform_init(self, init_range)
+        uniform_init(self, init_range if init_std is None else None)
+        normal_init(self, init_std)
 
     def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The last maxout layer's activations."""

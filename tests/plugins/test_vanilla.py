@@ -122,6 +122,32 @@ def test_maxout_takes_the_max_of_its_pieces():
     assert torch.equal(layer(x), pieces.max(-1).values)
 
 
+def test_bn_first_normalises_before_the_activation_without_a_redundant_bias():
+    G = ganzoo.create("generators", Component("mlp", hidden=(8, 8), activation="relu", bn_first=True), SPEC)
+    kinds = [type(m).__name__ for m in G.net]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Linear", "BatchNorm1d", "ReLU", "Linear", "Tanh"]
+    assert G.net[0].bias is None and G.net[3].bias is None and G.net[6].bias is not None
+    # In training mode the first ReLU sees BN's output: zero-mean, unit-variance pre-activations.
+    pre = G.net[1](G.net[0](G.sample_latent(512)))
+    torch.testing.assert_close(pre.mean(0), torch.zeros(8), atol=1e-5, rtol=0)
+    assert [type(m).__name__ for m in ganzoo.create("generators", Component("mlp", hidden=(8,)), SPEC).net] == [
+        "Linear", "LeakyReLU", "BatchNorm1d", "Linear", "Tanh"]  # the default order is unchanged
+
+
+def test_init_std_draws_normal_weights_and_zero_biases():
+    torch.manual_seed(0)
+    G = ganzoo.create("generators", Component("mlp", hidden=(400, 400), init_std=0.02), SPEC)
+    D = ganzoo.create("discriminators", Component("maxout", hidden=(200,), init_std=0.02), SPEC)
+    for model in (G, D):
+        for layer in (m for m in model.modules() if isinstance(m, nn.Linear)):
+            if layer.weight.numel() >= 10_000:  # enough draws to pin the scale down to a few per cent
+                assert layer.weight.std().item() == pytest.approx(0.02, rel=0.05)
+                assert abs(layer.weight.mean().item()) < 0.02 * 5 / math.sqrt(layer.weight.numel())
+            assert layer.bias is None or not layer.bias.any()
+    # init_std replaces maxout's default U(-0.005, 0.005): normal draws go well past 0.005.
+    assert max(p.abs().max().item() for p in D.parameters()) > 0.05
+
+
 def test_goodfellow_recipe_builds_the_papers_model(data_dir):
     recipe = ganzoo.get_recipe("goodfellow-mnist")
     trainer = ganzoo.build(recipe.replace(steps=2, epochs=None), data_dir=data_dir, device="cpu")
