@@ -7,6 +7,7 @@ beside them. Writes one scatter plot per run and a JSON of every number.
 
     python benchmarks/mode_collapse.py                       # ring and grid, 5 seeds
     python benchmarks/mode_collapse.py --recipes dcgan-stacked-mnist,mbd-stacked-mnist --seeds 3 --epochs 1
+    python benchmarks/mode_collapse.py --recipes mbd-ring --set simultaneous=true   # a variant, as `ganzoo run --set`
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import multiprocessing as mp
 import time
 from pathlib import Path
 
+import ganzoo
+from ganzoo.recipe import apply_overrides
 from sidebyside import append_jsonl, mean_se
 
 PUBLISHED = {  # PacGAN Table 1 / Table 2 (mean ± s.e.; anchors.md §5)
@@ -32,12 +35,12 @@ PUBLISHED = {  # PacGAN Table 1 / Table 2 (mean ± s.e.; anchors.md §5)
 def run_one(job: dict) -> dict:
     import torch
 
-    import ganzoo
     from ganzoo.callbacks import save_scatter
     from ganzoo.metrics.evaluate import evaluate
 
     torch.set_num_threads(1)
     recipe = ganzoo.get_recipe(job["recipe"]).replace(seed=job["seed"], name=job["recipe"])
+    recipe = apply_overrides(recipe, job["overrides"], ganzoo.default_registry().factory)
     if job["epochs"] is not None:
         recipe = recipe.replace(epochs=job["epochs"], steps=None)
     started = time.perf_counter()
@@ -59,14 +62,21 @@ def main() -> None:
     parser.add_argument("--recipes", default="gan-ring,mbd-ring,gan-grid,mbd-grid")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, help="override every recipe's length")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a field of every recipe, as `ganzoo run --set`")
     parser.add_argument("--jobs", type=int, default=2, help="parallel worker processes")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--out", type=Path, default=Path("runs/mode-collapse"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     recipes = [r.strip() for r in args.recipes.split(",") if r.strip()]
+    try:  # bad names or --set values: one line here, not a traceback from a worker
+        for name in recipes:
+            apply_overrides(ganzoo.get_recipe(name), args.overrides, ganzoo.default_registry().factory)
+    except ganzoo.GanzooError as error:
+        parser.error(str(error))
     jobs = [{"recipe": r, "seed": s, "epochs": args.epochs, "out": str(args.out),
-             "device": args.device}
+             "device": args.device, "overrides": args.overrides}
             for s in range(args.seeds) for r in recipes]
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         results = []
