@@ -16,8 +16,9 @@ __all__ = ["MinibatchDiscrimination", "MinibatchDiscriminator"]
 # PacGAN's 2-d setup (fjxmlzn/PacGAN, synthetic_data_experiments): G 4×400 ReLU with
 # BatchNorm from a 2-d normal z, D 3×200 maxout (5 pieces), Adam lr 1e-4 β1 0.8,
 # batch 100, 100k training points.
-MIXTURE_G = Component("mlp", latent_dim=2, hidden=(400, 400, 400, 400), activation="relu", batchnorm=True)
-MIXTURE_D = dict(hidden=(200, 200, 200), pieces=5, input_dropout=0.0, dropout=0.0, init_range=None)
+MIXTURE_G = Component("mlp", latent_dim=2, hidden=(400, 400, 400, 400), activation="relu", batchnorm=True,
+                      bn_first=True, bn_momentum=0.05, init_std=0.02)
+MIXTURE_D = dict(hidden=(200, 200, 200), pieces=5, input_dropout=0.0, dropout=0.0, init_range=None, init_std=0.02)
 MIXTURE_ADAM = Component("adam", lr=1e-4, betas=(0.8, 0.999))
 
 

@@ -144,6 +144,13 @@ def test_mixture_recipes_follow_pacgan():
     G = ganzoo.create("generators", recipe.generator, DataSpec((2,), None, None))
     D = ganzoo.create("discriminators", recipe.discriminator, DataSpec((2,), None, None))
     assert G.latent_dim == 2 and sum(isinstance(m, torch.nn.BatchNorm1d) for m in G.modules()) == 4
+    # PacGAN's G: Linear without bias → BN → ReLU, population statistics updated by 0.05 a
+    # step; both nets start N(0, 0.02²) with zero biases.
+    assert [type(m).__name__ for m in G.net[:3]] == ["Linear", "BatchNorm1d", "ReLU"] and G.net[0].bias is None
+    assert {m.momentum for m in G.modules() if isinstance(m, torch.nn.BatchNorm1d)} == {0.05}
+    assert recipe.generator.options["init_std"] == 0.02 and recipe.discriminator.options["init_std"] == 0.02
+    first = next(m for m in D.trunk.modules() if isinstance(m, torch.nn.Linear))
+    assert first.weight.std().item() == pytest.approx(0.02, rel=0.15) and not first.bias.any()
     assert [(m.units, m.pieces) for m in D.trunk.modules() if type(m).__name__ == "Maxout"] == [(200, 5)] * 3
     assert (D.minibatch.kernels, D.minibatch.kernel_dim) == (100, 5)
     assert recipe.batch_size == 100 and recipe.g_optim.options == {"lr": 1e-4, "betas": (0.8, 0.999)}
