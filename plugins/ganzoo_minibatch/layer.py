@@ -45,7 +45,8 @@ class MinibatchDiscrimination(nn.Module):
     def closeness(self, x: Tensor) -> Tensor:
         """``(n, B)``: Σ over the other samples of ``exp(−distance)``, without the bias."""
         m = einsum(x.flatten(1), self.weight, "n a, a b c -> b n c")
-        return rearrange(_Closeness.apply(m), "b n -> n b")
+        # At least float32, as cdist runs under autocast; its backward has no bfloat16 kernel.
+        return rearrange(_Closeness.apply(m.to(torch.promote_types(m.dtype, torch.float32))), "b n -> n b")
 
     def forward(self, x: Tensor) -> Tensor:
         x = x.flatten(1)

@@ -55,6 +55,17 @@ def test_layer_gradients_are_right():
     assert torch.autograd.gradcheck(lambda t: MinibatchDiscrimination.forward(layer, x), (layer.theta,))
 
 
+def test_layer_trains_under_bfloat16_autocast():
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(6, kernels=4, kernel_dim=3)
+    x = torch.randn(5, 6, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = layer(torch.nn.functional.linear(x, torch.eye(6)))  # a bfloat16 input, as in an autocast D
+    out.float().sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+    torch.testing.assert_close(out[:, 6:].float(), layer(x)[:, 6:].detach(), atol=0.05, rtol=0.05)
+
+
 def test_weight_is_normalised_over_the_input_axis():
     layer = MinibatchDiscrimination(50, kernels=7, kernel_dim=3)
     norms = layer.weight.square().sum(0).sqrt()
