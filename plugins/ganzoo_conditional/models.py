@@ -17,7 +17,7 @@ from torch import Tensor, nn
 import ganzoo
 from ganzoo import (Component, DataSpec, Discriminator, GanzooError, Generator, feature_width,
                     output_activation)
-from ganzoo_vanilla.models import Maxout, uniform_init
+from ganzoo_vanilla.models import Maxout, init_linears
 
 
 def num_classes(spec: DataSpec, model: str) -> int:
@@ -49,7 +49,7 @@ class ConditionalMLPGenerator(Generator):
         size = int(torch.tensor(self.shape).prod())
         self.joint = nn.Sequential(*block(z_hidden + y_hidden, hidden), nn.Dropout(dropout),
                                    nn.Linear(hidden, size), output_activation(spec))
-        uniform_init(self, init_range)
+        init_linears(self, init_range)
 
     def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
         """Uniform on [0, 1)^latent_dim as in the paper, or standard normal."""
@@ -79,7 +79,7 @@ class ConditionalMaxoutDiscriminator(Discriminator):
         self.y_path = nn.Sequential(Maxout(self.num_classes, y_hidden, pieces[1]))
         self.joint = nn.Sequential(nn.Dropout(dropout), Maxout(x_hidden + y_hidden, hidden, pieces[2]))
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, 1))
-        uniform_init(self, init_range)
+        init_linears(self, init_range)
 
     def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The joint maxout layer's activations."""

@@ -11,24 +11,18 @@ from torch import Tensor, nn
 from ganzoo import DataSpec, Discriminator, Generator, output_activation
 
 
-def uniform_init(module: nn.Module, init_range: float | None) -> None:
-    """pylearn2's ``irange``: weights U(−r, r), biases 0 (``None`` keeps PyTorch's default)."""
-    if init_range is None:
+def init_linears(module: nn.Module, init_range: float | None = None, init_std: float | None = None) -> None:
+    """Every linear layer's weights U(−init_range, init_range) (pylearn2's ``irange``) or
+    N(0, init_std²) (Blocks' ``IsotropicGaussian``, as PacGAN uses it; wins if both are
+    given), biases 0; with neither, PyTorch's default init stays."""
+    if init_range is None and init_std is None:
         return
     for layer in module.modules():
         if isinstance(layer, nn.Linear):
-            nn.init.uniform_(layer.weight, -init_range, init_range)
-            nn.init.zeros_(layer.bias)
-
-
-def normal_init(module: nn.Module, std: float | None) -> None:
-    """Blocks' ``IsotropicGaussian(std)`` as PacGAN uses it: weights N(0, std²), biases 0
-    (``None`` keeps PyTorch's default)."""
-    if std is None:
-        return
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            nn.init.normal_(layer.weight, 0.0, std)
+            if init_std is not None:
+                nn.init.normal_(layer.weight, 0.0, init_std)
+            else:
+                nn.init.uniform_(layer.weight, -init_range, init_range)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
 
@@ -66,8 +60,7 @@ class MLPGenerator(Generator):
             width = h
         layers += [nn.Linear(width, math.prod(self.shape)), output_activation(spec)]
         self.net = nn.Sequential(*layers)
-        uniform_init(self.net, init_range if init_std is None else None)
-        normal_init(self.net, init_std)
+        init_linears(self.net, init_range, init_std)
 
     def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
         """Standard normal, or uniform on (−√3, √3) (unit variance) as in the 2014 paper."""
@@ -148,8 +141,7 @@ class MaxoutDiscriminator(Discriminator):
             width = h
         self.body = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Dropout(dropout if hidden else input_dropout), nn.Linear(width, 1))
-        uniform_init(self, init_range if init_std is None else None)
-        normal_init(self, init_std)
+        init_linears(self, init_range, init_std)
 
     def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The last maxout layer's activations."""
