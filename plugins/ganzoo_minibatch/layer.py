@@ -36,15 +36,19 @@ class MinibatchDiscrimination(nn.Module):
         norm = self.theta.square().sum(0).sqrt()
         return self.theta * (self.log_weight_scale.exp() / norm)
 
+    def _rows(self, x: Tensor) -> Tensor:
+        """``(B, n, C)``: each sample's row ``M_b`` for every kernel."""
+        return einsum(x.flatten(1), self.weight, "n a, a b c -> b n c")
+
     def distances(self, x: Tensor) -> Tensor:
         """``(B, n, n)``: for each kernel, the L1 distances between the samples' rows ``M_b``."""
-        m = einsum(x.flatten(1), self.weight, "n a, a b c -> b n c")
+        m = self._rows(x)
         # cdist's L1 kernels are 3x faster on a CPU than broadcasting an (n, n, B, C) difference.
         return torch.cdist(m, m, p=1)
 
     def closeness(self, x: Tensor) -> Tensor:
         """``(n, B)``: Σ over the other samples of ``exp(−distance)``, without the bias."""
-        m = einsum(x.flatten(1), self.weight, "n a, a b c -> b n c")
+        m = self._rows(x)
         # At least float32, as cdist runs under autocast; its backward has no bfloat16 kernel.
         return rearrange(_Closeness.apply(m.to(torch.promote_types(m.dtype, torch.float32))), "b n -> n b")
 
