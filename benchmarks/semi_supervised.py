@@ -8,7 +8,15 @@ that the recipe evaluates with (``d_ema``), and at the end a table per seed and
 the mean. The paper (Salimans et al. 2016, Table 1): 93 ± 6.5 wrong of 10,000
 after 300 epochs.
 
+``--runs`` picks among ``ssgan`` (the recipe), ``labels-only`` (the recipe with
+``loss.unlabeled_weight=0``) and ``port``: an independent plain-PyTorch port of
+the reference script (``ssgan_port.py``) on the same images and labels, which
+also prints G's feature-matching loss and D(G(z)). ``--output`` sets G's last
+activation for ``ssgan`` and ``port`` (the recipe's is softplus, the
+reference's sigmoid).
+
     python benchmarks/semi_supervised.py --seeds 3 --epochs 4
+    python benchmarks/semi_supervised.py --runs ssgan,port --seeds 1 --epochs 15 --output sigmoid
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ from pathlib import Path
 from sidebyside import append_jsonl, mean_se
 
 
+RUNS = ("ssgan", "labels-only", "port")
+
+
 def run_one(job: dict) -> dict:
     import torch
 
@@ -33,9 +44,13 @@ def run_one(job: dict) -> dict:
     recipe = ganzoo.get_recipe("ssgan-mnist-100")
     recipe = recipe.replace(seed=job["seed"], epochs=job["epochs"], steps=None, eval_every=None,
                             dataset=recipe.dataset.replace(label_seed=job["seed"]),
-                            loss=recipe.loss.replace(unlabeled_weight=1.0 if job["gan"] else 0.0))
+                            loss=recipe.loss.replace(unlabeled_weight=0.0 if job["name"] == "labels-only" else 1.0))
+    if job["output"]:
+        recipe = recipe.replace(generator=recipe.generator.replace(output=job["output"]))
     test = ganzoo.load_dataset(recipe.dataset.replace(split="test"))
     test_x = test.x.to(job["device"])
+    if job["name"] == "port":
+        return _run_port(job, recipe, test)
     ema = EMA("discriminator", job["ema"])
     curve = []
 
@@ -59,6 +74,24 @@ def run_one(job: dict) -> dict:
     return {**job, "curve": curve, "seconds_per_epoch": curve[-1]["seconds"] / len(curve)}
 
 
+def _run_port(job: dict, recipe, test) -> dict:
+    import ganzoo
+    from ssgan_port import train
+
+    data = ganzoo.load_dataset(recipe.dataset)
+
+    def report(row: dict) -> None:
+        print(f"port seed {job['seed']} epoch {row['epoch']}: {row['wrong']:.0f} wrong (average of weights: "
+              f"{row['wrong_ema']:.0f}), feature matching {row['g_loss']:.2f}, D(G(z)) {row['d_fake']:.3f}, "
+              f"{row['seconds']:.0f} s", flush=True)
+        append_jsonl(job["log"], {"name": "port", "seed": job["seed"], **row})
+
+    curve = train(data.x.flatten(1), data.labelled_index, data.y, test.x.flatten(1), test.y, seed=job["seed"],
+                  epochs=job["epochs"], output=recipe.generator.options["output"], ema=job["ema"],
+                  device=job["device"], on_epoch=report)
+    return {**job, "curve": curve, "seconds_per_epoch": curve[-1]["seconds"] / len(curve)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -67,15 +100,21 @@ def main() -> None:
     parser.add_argument("--ema", type=float, default=1e-4, help="rate of the average of D's weights")
     parser.add_argument("--jobs", type=int, default=2, help="parallel worker processes")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--threads", type=int, help="CPU threads per worker (default: the cores / --jobs)")
+    parser.add_argument("--runs", default="ssgan,labels-only", help=f"comma-separated, from {', '.join(RUNS)}")
+    parser.add_argument("--output", choices=("sigmoid", "softplus"), help="G's last activation (default: the recipe's)")
     parser.add_argument("--out", type=Path, default=Path("runs/semi-supervised.json"))
     args = parser.parse_args()
+    runs = args.runs.split(",")
+    if unknown := set(runs) - set(RUNS):
+        parser.error(f"unknown run {', '.join(sorted(unknown))}; choose from {', '.join(RUNS)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     log = args.out.with_suffix(".jsonl")
-    threads = max(1, (mp.cpu_count() or 1) // args.jobs)
-    jobs = [{"name": name, "gan": gan, "seed": s, "ema": args.ema, "threads": threads,
+    threads = args.threads or max(1, (mp.cpu_count() or 1) // args.jobs)
+    jobs = [{"name": name, "seed": s, "ema": args.ema, "threads": threads, "output": args.output,
              "device": args.device, "log": str(log),
-             "epochs": args.epochs if gan else (args.baseline_epochs or args.epochs)}
-            for s in range(args.seeds) for name, gan in (("ssgan", True), ("labels-only", False))]
+             "epochs": (args.baseline_epochs or args.epochs) if name == "labels-only" else args.epochs}
+            for s in range(args.seeds) for name in runs]
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         results = list(pool.imap_unordered(run_one, jobs))
     args.out.write_text(json.dumps(results, indent=2) + "\n")
@@ -85,7 +124,7 @@ def main() -> None:
         last = r["curve"][-1]
         print(f"| {r['name']} | {r['seed']} | {r['epochs']} | {last['wrong']:.0f} | {last['wrong_ema']:.0f} "
               f"| {r['seconds_per_epoch']:.0f} |")
-    for name in ("ssgan", "labels-only"):
+    for name in runs:
         rows = [r["curve"][-1] for r in results if r["name"] == name]
         print(f"| {name} mean ± s.e. | | | {mean_se([w['wrong'] for w in rows], '.0f', '.0f')} "
               f"| {mean_se([w['wrong_ema'] for w in rows], '.0f', '.0f')} | |")

@@ -1,0 +1,159 @@
+"""An independent port of the reference semi-supervised GAN to plain PyTorch.
+
+openai/improved-gan's ``train_mnist_feature_matching.py`` (Theano/Lasagne)
+rewritten line for line, sharing nothing with ganzoo's trainer, models or
+losses: it takes only the MNIST arrays and the choice of the 100 labels from
+ganzoo, so that it trains on the same images and labels as ``ssgan-mnist-100``.
+It exists to tell what belongs to ganzoo from what belongs to the method: a
+behaviour that this port shows too (the sigmoid generator's collapse, the
+plateau of the test error) is not a ganzoo bug.
+
+Reference details kept: weight-normalised dense layers with θ ~ N(0, 0.1),
+fixed scales except the last layer's, data-dependent initialisation on 500
+training images with the noise on; G's BatchNorm without a scale (ε 1e-6 in the
+square root) and a weight-normalised output with a learned scale; a second,
+independent permutation of the unlabelled images for feature matching; the
+average of D's weights starting from zero. Adam is torch's (the reference adds
+its ε inside the square root; the semi-supervised docs page measures that).
+
+    python benchmarks/semi_supervised.py --runs ssgan,port --seeds 1 --epochs 15 --output sigmoid
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class _Dense(nn.Module):
+    """``nn.DenseLayer`` of the reference: x · (θ · s / ‖θ‖) + b, θ of shape (in, out)."""
+
+    def __init__(self, fan_in: int, fan_out: int, train_scale: bool = False) -> None:
+        super().__init__()
+        self.theta = nn.Parameter(torch.randn(fan_in, fan_out) * 0.1)
+        self.b = nn.Parameter(torch.zeros(fan_out))
+        if train_scale:
+            self.scale = nn.Parameter(torch.ones(fan_out))
+        else:
+            self.register_buffer("scale", torch.ones(fan_out))
+
+    def forward(self, x: Tensor, init: bool = False) -> Tensor:
+        a = x @ (self.theta * (self.scale / self.theta.square().sum(0).sqrt()))
+        if not init:
+            return a + self.b
+        mean = a.mean(0)
+        std = (a - mean).square().mean(0).sqrt()
+        with torch.no_grad():
+            self.scale.div_(std)
+            self.b.copy_(-mean / std)
+        return (a - mean) / std
+
+
+class _Discriminator(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        widths = (784, 1000, 500, 250, 250, 250)
+        self.hidden = nn.ModuleList(_Dense(a, b) for a, b in zip(widths, widths[1:]))
+        self.out = _Dense(250, 10, train_scale=True)
+
+    def forward(self, x: Tensor, noise: bool = True, init: bool = False, features: bool = False) -> Tensor:
+        def noisy(h: Tensor, sigma: float) -> Tensor:
+            return h + sigma * torch.randn_like(h) if noise else h
+
+        h = noisy(x, 0.3)
+        for i, layer in enumerate(self.hidden):
+            h = F.relu(layer(h, init))
+            if features and i == len(self.hidden) - 1:
+                return h
+            h = noisy(h, 0.5)
+        return self.out(h, init)
+
+
+class _Generator(nn.Module):
+    def __init__(self, output: str) -> None:
+        super().__init__()
+        self.w1 = nn.Parameter(nn.init.xavier_uniform_(torch.empty(100, 500)))
+        self.b1 = nn.Parameter(torch.zeros(500))
+        self.w2 = nn.Parameter(nn.init.xavier_uniform_(torch.empty(500, 500)))
+        self.b2 = nn.Parameter(torch.zeros(500))
+        self.w3 = nn.Parameter(nn.init.xavier_uniform_(torch.empty(500, 784)))
+        self.s3 = nn.Parameter(torch.ones(784))
+        self.b3 = nn.Parameter(torch.zeros(784))
+        self.output = {"sigmoid": torch.sigmoid, "softplus": F.softplus}[output]
+
+    @staticmethod
+    def _normalise(a: Tensor) -> Tensor:
+        centred = a - a.mean(0)
+        return centred / (1e-6 + centred.square().mean(0)).sqrt()
+
+    def forward(self, n: int) -> Tensor:
+        z = torch.rand(n, 100, device=self.w1.device)
+        h = F.softplus(self._normalise(z @ self.w1) + self.b1)
+        h = F.softplus(self._normalise(h @ self.w2) + self.b2)
+        w3 = self.w3 * (self.s3 / (1e-6 + self.w3.square().sum(0)).sqrt())
+        return self.output(h @ w3 + self.b3)
+
+
+def _wrong(d: nn.Module, x: Tensor, y: Tensor) -> int:
+    with torch.no_grad():
+        return sum(int((d(x[i:i + 1000], noise=False).argmax(1) != y[i:i + 1000]).sum()) for i in range(0, len(x), 1000))
+
+
+def train(x: Tensor, labelled: Tensor, y: Tensor, test_x: Tensor, test_y: Tensor, *, seed: int, epochs: int,
+          output: str = "sigmoid", ema: float = 1e-4, device: str = "cpu",
+          on_epoch: Callable[[dict], None] = lambda row: None) -> list[dict]:
+    """Train the port on ``x`` (N, 784) in [0, 1] whose labels ``y`` are used only at
+    the indices ``labelled``; after each epoch, the test errors of D and of the
+    average of its weights, G's feature-matching loss and D(G(z)) (epoch means)."""
+    torch.manual_seed(seed)
+    generator, discriminator = _Generator(output).to(device), _Discriminator().to(device)
+    x, y, test_x, test_y = x.to(device), y.to(device), test_x.to(device), test_y.to(device)
+    with torch.no_grad():
+        discriminator(x[torch.randperm(len(x))[:500].to(device)], init=True)
+    average = [torch.zeros_like(p) for p in discriminator.parameters()]
+    d_optim = torch.optim.Adam(discriminator.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    g_optim = torch.optim.Adam(generator.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    x_lab, y_lab = x[labelled.to(device)], y[labelled.to(device)]
+    steps, batch = len(x) // 100, 100
+    started, curve = time.perf_counter(), []
+    for epoch in range(1, epochs + 1):
+        lab = torch.cat([torch.randperm(len(labelled)) for _ in range(-(-steps * batch // len(labelled)))]).to(device)
+        unl, unl2 = torch.randperm(len(x)).to(device), torch.randperm(len(x)).to(device)
+        g_sum = fake_sum = 0.0
+        for t in range(steps):
+            rows = slice(t * batch, (t + 1) * batch)
+            lse_unl = torch.logsumexp(discriminator(x[unl[rows]]), 1)
+            lse_fake = torch.logsumexp(discriminator(generator(batch).detach()), 1)
+            loss_lab = F.cross_entropy(discriminator(x_lab[lab[rows]]), y_lab[lab[rows]])
+            loss_unl = -0.5 * lse_unl.mean() + 0.5 * F.softplus(lse_unl).mean() + 0.5 * F.softplus(lse_fake).mean()
+            d_optim.zero_grad()
+            (loss_lab + loss_unl).backward()
+            d_optim.step()
+            with torch.no_grad():
+                for a, p in zip(average, discriminator.parameters()):
+                    a.lerp_(p, ema)
+            real = discriminator(x[unl2[rows]], features=True).mean(0)
+            loss_gen = (discriminator(generator(batch), features=True).mean(0) - real).square().mean()
+            g_optim.zero_grad()
+            loss_gen.backward()
+            g_optim.step()
+            g_sum += loss_gen.item()
+            fake_sum += torch.sigmoid(lse_fake).mean().item()
+        live = _wrong(discriminator, test_x, test_y)
+        saved = [p.detach().clone() for p in discriminator.parameters()]
+        with torch.no_grad():
+            for p, a in zip(discriminator.parameters(), average):
+                p.copy_(a)
+        averaged = _wrong(discriminator, test_x, test_y)
+        with torch.no_grad():
+            for p, s in zip(discriminator.parameters(), saved):
+                p.copy_(s)
+        row = {"epoch": epoch, "wrong": live, "wrong_ema": averaged, "g_loss": g_sum / steps,
+               "d_fake": fake_sum / steps, "seconds": time.perf_counter() - started}
+        curve.append(row)
+        on_epoch(row)
+    return curve
