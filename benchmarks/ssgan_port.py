@@ -100,7 +100,8 @@ class _Generator(nn.Module):
 
 def _wrong(d: nn.Module, x: Tensor, y: Tensor) -> int:
     with torch.no_grad():
-        return sum(int((d(x[i:i + 1000], noise=False).argmax(1) != y[i:i + 1000]).sum()) for i in range(0, len(x), 1000))
+        return sum(int((d(x[i:i + 1000], noise=False).argmax(1) != y[i:i + 1000]).sum())
+                   for i in range(0, len(x), 1000))
 
 
 def train(x: Tensor, labelled: Tensor, y: Tensor, test_x: Tensor, test_y: Tensor, *, seed: int, epochs: int,

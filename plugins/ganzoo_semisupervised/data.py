@@ -5,7 +5,11 @@ the base dataset's *training* split (an equal number per class, chosen by
 ``label_seed``) and replaces every other label by −1 before any batch is drawn,
 so no loss can see them. Each batch holds ``batch_size`` samples of the whole
 training split (unlabelled) followed by ``batch_size`` samples of the labelled
-subset, as in the reference code (openai/improved-gan). The test split is
+subset, as in the reference code (openai/improved-gan). With
+``second_unlabelled=True`` a third block follows: ``batch_size`` more
+unlabelled samples from a second permutation of the training split, which the
+semi-supervised loss gives G's feature matching (the reference's
+``trainx_unl2``) instead of the block D has just trained on. The test split is
 returned whole: it is only ever used for evaluation.
 """
 
@@ -47,45 +51,54 @@ class SemiSupervisedData(TensorData):
     """Training data whose labels are hidden (−1) outside ``labelled_index``.
 
     A batch of ``b`` is ``b`` samples of the whole set with no labels, then ``b``
-    of the labelled subset with theirs; ``labelled`` marks the second half.
+    of the labelled subset with theirs (``labelled`` marks them), then, with
+    ``second_unlabelled``, ``b`` more unlabelled samples from a second permutation.
     """
 
-    def __init__(self, x: Tensor, y: Tensor, labelled_index: Tensor, spec, **kwargs: Any) -> None:
+    def __init__(self, x: Tensor, y: Tensor, labelled_index: Tensor, spec, second_unlabelled: bool = False,
+                 **kwargs: Any) -> None:
         visible = torch.full_like(y, HIDDEN)
         visible[labelled_index] = y[labelled_index]
         super().__init__(x, spec, visible, visible != HIDDEN, **kwargs)
         self.labelled_index = labelled_index
+        self.second_unlabelled = second_unlabelled
 
     def permutation(self, seed: int, epoch: int) -> Tensor:
         """``(N, 2)``: a permutation of all N samples beside the labelled subset
-        repeated, each repetition in its own order (both from seed and epoch)."""
+        repeated, each repetition in its own order (both from seed and epoch);
+        ``(N, 3)`` with a second permutation of all N samples."""
         gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
         everyone = torch.randperm(len(self), generator=gen)
         repeats = -(-len(self) // len(self.labelled_index))
         labelled = torch.cat([self.labelled_index[torch.randperm(len(self.labelled_index), generator=gen)]
                               for _ in range(repeats)])[: len(self)]
-        return torch.stack([everyone, labelled], 1).to(self.device)
+        columns = [everyone, labelled]
+        if self.second_unlabelled:
+            columns.append(torch.randperm(len(self), generator=gen))
+        return torch.stack(columns, 1).to(self.device)
 
     def take(self, index: Tensor) -> Batch:
         if index.dim() == 1:  # a plain index (e.g. from code that draws its own samples)
             return super().take(index)
-        both = torch.cat([index[:, 0], index[:, 1]])
-        labelled = torch.zeros(len(both), dtype=torch.bool, device=self.device)
-        labelled[len(index):] = True
-        y = self.y[both].masked_fill(~labelled, HIDDEN)
-        return Batch(x=self.x[both], y=y, labelled=labelled)
+        rows = index.T.reshape(-1)  # the columns one after the other
+        labelled = torch.zeros(len(rows), dtype=torch.bool, device=self.device)
+        labelled[len(index):2 * len(index)] = True
+        y = self.y[rows].masked_fill(~labelled, HIDDEN)
+        return Batch(x=self.x[rows], y=y, labelled=labelled)
 
 
 def semi_supervised(root: Path, base: str = "mnist", labels: int = 100, label_seed: int = 0,
-                    split: str = "train", **options: Any) -> TensorData:
-    """A dataset with only ``labels`` labels kept (equal per class, chosen by ``label_seed``)."""
+                    split: str = "train", second_unlabelled: bool = False, **options: Any) -> TensorData:
+    """A dataset with only ``labels`` labels kept (equal per class, chosen by ``label_seed``);
+    ``second_unlabelled`` adds a block of unlabelled samples for G to each batch."""
     data = ganzoo.load_dataset(Component(base, split=split, **options), root)
     if split != "train":
         return data  # evaluation data keeps its labels; only training labels are scarce
     if data.y is None or data.spec.num_classes is None:
         raise GanzooError(f"dataset {base!r} has no labels to keep some of; use a labelled dataset such as mnist")
     index = choose_labelled(data.y, labels, data.spec.num_classes, label_seed)
-    return SemiSupervisedData(data.x, data.y, index, data.spec, classifier=data.classifier)
+    return SemiSupervisedData(data.x, data.y, index, data.spec, second_unlabelled=second_unlabelled,
+                              classifier=data.classifier)
 
 
 def _locate_default_base(root: Path) -> dict[str, Path | None]:

@@ -20,13 +20,19 @@ def feature_matching(discriminator: nn.Module, real: Tensor, fake: Tensor) -> Te
     return (discriminator.features(fake).mean(0) - discriminator.features(real).mean(0)).square().mean()
 
 
-def _halves(batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
-    """Unlabelled samples, labelled samples and their labels: only labels the mask allows."""
+def _parts(batch: Batch) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """D's unlabelled samples, G's, the labelled samples and their labels (only labels
+    the mask allows). Unlabelled rows after the last labelled one are G's (the
+    dataset's ``second_unlabelled`` block); without them G shares D's."""
     if batch.labelled is None or batch.y is None:
         raise GanzooError("the semi-supervised loss needs batches with a labelled-mask; use the dataset "
                           "semi-supervised(base=...), which keeps only a chosen subset of labels")
     mask = batch.labelled
-    return batch.x[~mask], batch.x[mask], batch.y[mask]
+    seen = mask.cumsum(0)
+    behind = ~mask & (seen == seen[-1]) & (seen[-1] > 0)
+    for_d = batch.x[~mask & ~behind]
+    for_g = batch.x[behind]
+    return for_d, (for_g if len(for_g) else for_d), batch.x[mask], batch.y[mask]
 
 
 class SemiSupervisedLoss(GANLoss):
@@ -45,7 +51,7 @@ class SemiSupervisedLoss(GANLoss):
         self.unlabeled_weight, self.generator = unlabeled_weight, generator
 
     def discriminator_loss(self, batch: Batch, generator: nn.Module, discriminator: nn.Module):
-        unlabelled, labelled, labels = _halves(batch)
+        unlabelled, _, labelled, labels = _parts(batch)
         logits_lab = discriminator(labelled)
         loss_lab = F.cross_entropy(logits_lab, labels)
         loss = loss_lab
@@ -64,7 +70,7 @@ class SemiSupervisedLoss(GANLoss):
         return loss, logs
 
     def generator_loss(self, batch: Batch, generator: nn.Module, discriminator: nn.Module):
-        unlabelled, _, _ = _halves(batch)
+        _, unlabelled, _, _ = _parts(batch)
         fake = generate(generator, len(unlabelled), None, batch.x.device)
         if self.generator == "feature-matching":
             return feature_matching(discriminator, unlabelled, fake), {}

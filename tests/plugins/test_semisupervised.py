@@ -58,6 +58,41 @@ def test_each_batch_is_unlabelled_samples_then_labelled_ones(data_dir):
     assert torch.equal(data.permutation(3, 0), order) and not torch.equal(data.permutation(3, 1), order)
 
 
+def test_second_unlabelled_block_is_a_second_permutation_after_the_labelled_one(data_dir):
+    """The reference's trainx_unl2: G's real samples for feature matching come from
+    their own permutation; the first two blocks are unchanged by the option."""
+    plain = ganzoo.load_dataset(Component("semi-supervised", base="mnist", labels=100), data_dir)
+    data = ganzoo.load_dataset(Component("semi-supervised", base="mnist", labels=100, second_unlabelled=True),
+                               data_dir)
+    order = data.permutation(seed=3, epoch=0)
+    assert order.shape == (60_000, 3)
+    assert torch.equal(order[:, :2], plain.permutation(seed=3, epoch=0))
+    assert torch.equal(order[:, 2].sort().values, torch.arange(60_000))  # every image once per epoch
+    assert (order[:, 2] != order[:, 0]).float().mean() > 0.99  # not the block D sees
+    batch = data.take(order[:100])
+    assert batch.labelled.tolist() == [False] * 100 + [True] * 100 + [False] * 100
+    assert batch.y[:100].eq(-1).all() and batch.y[200:].eq(-1).all() and batch.y[100:200].ge(0).all()
+    assert torch.equal(batch.x[200:], data.x[order[:100, 2]])
+
+
+def test_feature_matching_uses_the_second_unlabelled_block_and_d_never_sees_it():
+    D, G = FixedLogits(torch.tensor([[1.0, -2.0, 0.5], [0.0, 0.0, 3.0], [-1.0, -1.0, -1.0]])), ConstantG(2)
+    for_d, labelled = torch.tensor([[0.0, 1.0], [1.0, 3.0]]), torch.tensor([[0.0, 0.0]])
+    for_g = torch.tensor([[1.0, 5.0], [1.0, 7.0]])
+    mask = torch.tensor([False, False, True])
+    two = Batch(x=torch.cat([for_d, labelled]), y=torch.tensor([-1, -1, 0]), labelled=mask)
+    three = Batch(x=torch.cat([for_d, labelled, for_g]), y=torch.tensor([-1, -1, 0, -1, -1]),
+                  labelled=torch.cat([mask, torch.tensor([False, False])]))
+    loss = SemiSupervisedLoss()
+    torch.testing.assert_close(loss.discriminator_loss(three, G, D)[0], loss.discriminator_loss(two, G, D)[0])
+    fake = torch.full((2, 2), 2.0)
+    # G's real batch is the third block, mean (1, 6): ((1 - 2)² + (6 - 2)²) / 2
+    torch.testing.assert_close(loss.generator_loss(three, G, D)[0], torch.tensor((1 + 16) / 2))
+    torch.testing.assert_close(loss.generator_loss(three, G, D)[0], feature_matching(D, for_g, fake))
+    # without the third block G matches D's block, mean (0.5, 2): ((0.5 - 2)² + 0²) / 2
+    torch.testing.assert_close(loss.generator_loss(two, G, D)[0], torch.tensor(1.5 ** 2 / 2))
+
+
 def test_labels_outside_the_subset_cannot_reach_the_loss(mnist01):
     """Scramble every label outside the subset: the loss and all gradients stay identical."""
     x, y = mnist01.x[:2000], mnist01.y[:2000]
