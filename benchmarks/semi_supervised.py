@@ -15,8 +15,13 @@ also prints G's feature-matching loss and D(G(z)). ``--output`` sets G's last
 activation for ``ssgan`` and ``port`` (the recipe's is softplus, the
 reference's sigmoid).
 
+``--plot PNG LOG …`` draws the test-error curves of finished or interrupted
+runs instead: this script's JSONL logs and ``ganzoo run``'s ``metrics.jsonl``
+files (those are named after their run folder).
+
     python benchmarks/semi_supervised.py --seeds 3 --epochs 4
     python benchmarks/semi_supervised.py --runs ssgan,port --seeds 1 --epochs 15 --output sigmoid
+    python benchmarks/semi_supervised.py --plot curves.png runs/semi-supervised.jsonl runs/ssl0/metrics.jsonl
 """
 
 from __future__ import annotations
@@ -92,6 +97,27 @@ def _run_port(job: dict, recipe, test) -> dict:
     return {**job, "curve": curve, "seconds_per_epoch": curve[-1]["seconds"] / len(curve)}
 
 
+def plot(png: Path, logs: list[Path]) -> None:
+    """Test error (wrong of 10,000) against epochs, D and the average of its weights
+    as separate lines, on a log scale."""
+    from ganzoo.callbacks.curves import plot_curves
+
+    series: dict[str, list[tuple[float, float]]] = {}
+    for log in logs:
+        for line in log.read_text().splitlines():
+            row = json.loads(line)
+            if "wrong" in row:
+                name, live, averaged = f"{row['name']} {row['seed']}", row["wrong"], row["wrong_ema"]
+            elif "eval_test-wrong" in row:
+                name, live, averaged = log.parent.name, row["eval_test-wrong-unaveraged"], row["eval_test-wrong"]
+            else:
+                continue
+            series.setdefault(f"{name} D", []).append((row["epoch"], live))
+            series.setdefault(f"{name} avg", []).append((row["epoch"], averaged))
+    plot_curves(series, png, size=(900, 420), x_label="epoch", log_y=True)
+    print(f"wrote {png}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -106,7 +132,11 @@ def main() -> None:
     parser.add_argument("--runs", default="ssgan,labels-only", help=f"comma-separated, from {', '.join(RUNS)}")
     parser.add_argument("--output", choices=("sigmoid", "softplus"), help="G's last activation (default: the recipe's)")
     parser.add_argument("--out", type=Path, default=Path("runs/semi-supervised.json"))
+    parser.add_argument("--plot", type=Path, metavar="PNG", help="draw the curves of the LOG files and exit")
+    parser.add_argument("logs", type=Path, nargs="*", metavar="LOG", help="JSONL logs for --plot")
     args = parser.parse_args()
+    if args.plot:
+        return plot(args.plot, args.logs)
     runs = args.runs.split(",")
     if unknown := set(runs) - set(RUNS):
         parser.error(f"unknown run {', '.join(sorted(unknown))}; choose from {', '.join(RUNS)}")
@@ -121,6 +151,7 @@ def main() -> None:
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         results = list(pool.imap_unordered(run_one, jobs))
     args.out.write_text(json.dumps(results, indent=2) + "\n")
+    plot(args.out.with_suffix(".png"), [log])
     print("\n| run | seed | epochs | wrong of 10,000 (D) | wrong (average of weights) | s/epoch |")
     print("|---|---|---|---|---|---|")
     for r in sorted(results, key=lambda r: (r["name"], r["seed"])):

@@ -9,18 +9,26 @@ from PIL import Image, ImageDraw
 
 from . import Callback
 
-COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189)]
+COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189),
+           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
 
 def plot_curves(series: dict[str, list[tuple[float, float]]], path: str | Path,
-                size: tuple[int, int] = (720, 360)) -> Path:
-    """Draw each named ``[(step, value), ...]`` series as a line on shared axes."""
+                size: tuple[int, int] = (720, 360), x_label: str = "step", log_y: bool = False) -> Path:
+    """Draw each named ``[(x, value), ...]`` series as a line on shared axes.
+
+    ``log_y`` spaces the values logarithmically (non-positive ones are left out), for
+    curves such as a test error that falls over orders of magnitude.
+    """
     path = Path(path)
     width, height = size
     left, right, top, bottom = 60, 130, 20, 40
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
-    points = [p for values in series.values() for p in values if math.isfinite(p[1])]
+    scale, unscale = (math.log10, lambda v: 10 ** v) if log_y else (float, float)
+    series = {name: [(x, scale(y)) for x, y in values if math.isfinite(y) and (y > 0 or not log_y)]
+              for name, values in series.items()}
+    points = [p for values in series.values() for p in values]
     if not points:
         image.save(path)
         return path
@@ -33,15 +41,15 @@ def plot_curves(series: dict[str, list[tuple[float, float]]], path: str | Path,
                 height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom))
 
     draw.rectangle([left, top, width - right, height - bottom], outline="black")
-    for frac in (0.0, 0.5, 1.0):
+    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = y0 + frac * (y1 - y0)
-        draw.text((4, to_px(x0, y)[1] - 6), f"{y:.3g}", fill="black")
+        draw.text((4, to_px(x0, y)[1] - 6), f"{unscale(y):.4g}", fill="black")
         x = x0 + frac * (x1 - x0)
         draw.text((to_px(x, y0)[0] - 12, height - bottom + 6), f"{x:.0f}", fill="black")
-    draw.text((width // 2 - 12, height - 16), "step", fill="black")
+    draw.text((width // 2 - 3 * len(x_label), height - 16), x_label, fill="black")
     for i, (name, values) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
-        line = [to_px(x, y) for x, y in values if math.isfinite(y)]
+        line = [to_px(x, y) for x, y in values]
         if len(line) > 1:
             draw.line(line, fill=colour, width=2)
         draw.text((width - right + 10, top + 16 * i), name, fill=colour)

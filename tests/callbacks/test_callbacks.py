@@ -63,6 +63,19 @@ def test_loss_curves_draw_each_series(tmp_path):
     assert (31, 119, 180) in colours and (214, 39, 40) in colours
 
 
+def test_curves_on_a_log_scale_put_a_geometric_midpoint_halfway_up(tmp_path):
+    # 1, 10, 100 at x = 0, 1, 2 is a straight line on a log scale: at x = 1 it crosses
+    # the middle of the plot area (x 60..590, y 20..320), where a linear scale is blank.
+    series = {"wrong": [(0, 1.0), (1, 10.0), (2, 100.0), (3, 0.0)]}
+    middle = (325, 170)
+    log = Image.open(plot_curves({"wrong": series["wrong"][:3]}, tmp_path / "log.png", log_y=True)).convert("RGB")
+    linear = Image.open(plot_curves({"wrong": series["wrong"][:3]}, tmp_path / "lin.png")).convert("RGB")
+    assert log.getpixel(middle) == (31, 119, 180)
+    assert linear.getpixel(middle) == (255, 255, 255)
+    with_zero = Image.open(plot_curves(series, tmp_path / "zero.png", log_y=True)).convert("RGB")
+    assert with_zero.getpixel(middle) == (31, 119, 180)  # the 0 is left out, not drawn at −∞
+
+
 def test_loss_curves_callback_survives_resume(small_mnist, tmp_path, trainer_for):
     curves = LossCurves(tmp_path / "losses.png")
     trainer_for(small_mnist, 8, [curves, Checkpointer(tmp_path, every=8)]).fit()
