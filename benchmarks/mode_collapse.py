@@ -61,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", default="gan-ring,mbd-ring,gan-grid,mbd-grid")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed … first-seed + seeds - 1")
     parser.add_argument("--epochs", type=int, help="override every recipe's length")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a field of every recipe, as `ganzoo run --set`")
@@ -77,7 +78,7 @@ def main() -> None:
         parser.error(str(error))
     jobs = [{"recipe": r, "seed": s, "epochs": args.epochs, "out": str(args.out),
              "device": args.device, "overrides": args.overrides}
-            for s in range(args.seeds) for r in recipes]
+            for s in range(args.first_seed, args.first_seed + args.seeds) for r in recipes]
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         results = []
         for result in pool.imap_unordered(run_one, jobs):
