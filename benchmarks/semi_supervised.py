@@ -5,8 +5,8 @@ Each seed chooses its own labelled subset (``dataset.label_seed``, unless
 ``--label-seed`` fixes one subset for all) and initialisation (``seed``). After
 every epoch the script prints the test error on all 10,000 MNIST test images of
 D itself and of the moving average of its weights that the recipe evaluates
-with (``d_ema``), and at the end a table per seed and the mean. The paper (Salimans et al. 2016, Table 1): 93 ± 6.5 wrong of 10,000
-after 300 epochs.
+with (``d_ema``), and at the end a table per seed and the mean. The paper
+(Salimans et al. 2016, Table 1): 93 ± 6.5 wrong of 10,000 after 300 epochs.
 
 ``--runs`` picks among ``ssgan`` (the recipe), ``labels-only`` (the recipe with
 ``loss.unlabeled_weight=0``) and ``port``: an independent plain-PyTorch port of
