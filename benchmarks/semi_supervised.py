@@ -135,6 +135,12 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, metavar="PNG", help="draw the curves of the LOG files and exit")
     parser.add_argument("logs", type=Path, nargs="*", metavar="LOG", help="JSONL logs for --plot")
     args = parser.parse_args()
+    if args.plot and not args.logs:
+        parser.error("--plot needs the JSONL logs to draw, e.g. --plot curves.png runs/semi-supervised.jsonl")
+    if args.logs and not args.plot:
+        parser.error(f"LOG files ({args.logs[0]}, …) are only read with --plot PNG; add it or drop them")
+    if missing := [str(log) for log in args.logs if not log.is_file()]:
+        parser.error(f"no such log: {', '.join(missing)}")
     if args.plot:
         return plot(args.plot, args.logs)
     runs = args.runs.split(",")
