@@ -77,7 +77,7 @@ class Recipe:
     ``simultaneous``, one of each, both computed before either is applied. With ``d_ema``
     set, a moving average of D's weights (that rate per step) is kept, saved and
     used for evaluating a discriminator that classifies. ``lr_decay``, ``min_lr``,
-    ``final_momentum`` and ``momentum_saturate`` schedule both optimisers (see
+    ``final_momentum``, ``momentum_saturate`` and ``lr_linear_decay`` schedule both optimisers (see
     :class:`ganzoo.callbacks.Schedule`; off by default).
     """
 
@@ -105,6 +105,7 @@ class Recipe:
     min_lr: float = 0.0
     final_momentum: float | None = None
     momentum_saturate: int = 250
+    lr_linear_decay: tuple[int, int] | None = None
     name: str = "custom"
     description: str = ""
 
@@ -129,9 +130,10 @@ class Recipe:
         """The :class:`ganzoo.callbacks.Schedule` these settings ask for, or ``None``."""
         from .callbacks.schedule import Schedule
 
-        if self.lr_decay == 1 and self.min_lr == 0 and self.final_momentum is None:
+        if self.lr_decay == 1 and self.min_lr == 0 and self.final_momentum is None and self.lr_linear_decay is None:
             return None
-        return Schedule(self.lr_decay, self.min_lr, self.final_momentum, momentum_saturate=self.momentum_saturate)
+        return Schedule(self.lr_decay, self.min_lr, self.final_momentum, momentum_saturate=self.momentum_saturate,
+                        linear_decay=self.lr_linear_decay)
 
     def replace(self, **changes: Any) -> "Recipe":
         return dataclasses.replace(self, **changes)

@@ -60,6 +60,28 @@ def test_momentum_rises_linearly_between_the_start_and_saturate_epochs(small_mni
     assert [m[0] for m in momenta] == pytest.approx(expected)
 
 
+def test_linear_decay_holds_the_rate_then_lowers_it_to_zero_by_epoch(small_mnist, trainer_for):
+    # The semi-supervised reference: lr₀ · min(3 − e/100, 1) at epoch e (0-based), 301 epochs.
+    schedule = Schedule(linear_decay=(200, 300))
+    for epoch in range(0, 320):
+        reference = max(1e-3 * min(3 - epoch / 100, 1), 0.0)
+        assert schedule.learning_rate(1e-3, step=epoch * 600, epoch=epoch) == pytest.approx(reference, abs=1e-15)
+    # In training: 20 steps an epoch; seen at the end of epochs 1..4, i.e. the next epoch's rate.
+    probe = EpochProbe()
+    sgd_trainer(trainer_for, small_mnist, 80, [Schedule(linear_decay=(1, 3)), probe]).fit()
+    assert [sorted({lr for lr, _ in epoch}) for epoch in probe.seen] == [[0.1], [0.05], [0.0], [0.0]]
+
+
+def test_after_the_linear_decay_the_weights_stay_put(small_mnist, trainer_for):
+    one = sgd_trainer(trainer_for, small_mnist, 20, [Schedule(linear_decay=(0, 1))]).fit()
+    two = sgd_trainer(trainer_for, small_mnist, 40, [Schedule(linear_decay=(0, 1))]).fit()
+    unscheduled = sgd_trainer(trainer_for, small_mnist, 40, []).fit()
+    for model in ("generator", "discriminator"):
+        a, b, c = (list(getattr(t, model).parameters()) for t in (one, two, unscheduled))
+        assert all(torch.equal(x, y) for x, y in zip(a, b))
+        assert max((x - z).abs().max() for x, z in zip(a, c)) > 1e-4  # without it, epoch 2 moves them
+
+
 def test_adam_gets_its_beta1_ramped_and_keeps_beta2(small_mnist, trainer_for):
     adam = Component("adam", lr=1e-3, betas=(0.5, 0.99))
     schedule = Schedule(final_momentum=0.7, momentum_start=0, momentum_saturate=4)
@@ -88,6 +110,9 @@ def test_schedule_settings_out_of_range_are_refused():
         Schedule(final_momentum=1.0)
     with pytest.raises(GanzooError, match="start"):
         Schedule(final_momentum=0.7, momentum_start=5, momentum_saturate=2)
+    for bad in ((300, 200), (200,), 300, (-1, 5), (0.5, 2)):
+        with pytest.raises(GanzooError, match="linear_decay is"):
+            Schedule(linear_decay=bad)
 
 
 def test_momentum_ramp_on_an_optimizer_without_momentum_says_so(small_mnist, trainer_for):
@@ -107,6 +132,8 @@ def test_a_recipe_with_a_schedule_trains_with_it(tiny_recipe):
     assert trainer.d_optim.param_groups[0]["lr"] == pytest.approx(0.05 * 1.01 ** -12)
     with pytest.raises(GanzooError, match="lr_decay"):
         tiny_recipe.replace(lr_decay=0.99)
+    with pytest.raises(GanzooError, match="linear_decay"):
+        tiny_recipe.replace(lr_linear_decay=[3, 1])
 
 
 def test_goodfellow_mnist_uses_the_reference_schedule():
