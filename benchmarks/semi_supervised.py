@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from sidebyside import append_jsonl, mean_se
+from ssgan_port import VERSIONS
 
 
 RUNS = ("ssgan", "labels-only", "port")
@@ -91,9 +92,11 @@ def _run_port(job: dict, recipe, test) -> dict:
               f"{row['seconds']:.0f} s", flush=True)
         append_jsonl(job["log"], {"name": "port", "seed": job["seed"], **row})
 
+    checkpoint = Path(job["log"]).with_name(f"{Path(job['log']).stem}-port-{job['seed']}.pt")
     curve = train(data.x.flatten(1), data.labelled_index, data.y, test.x.flatten(1), test.y, seed=job["seed"],
                   epochs=job["epochs"], output=recipe.generator.options["output"], ema=job["ema"],
-                  device=job["device"], on_epoch=report)
+                  device=job["device"], version=job["port_version"], adam=job["adam"], checkpoint=checkpoint,
+                  on_epoch=report)
     return {**job, "curve": curve, "seconds_per_epoch": curve[-1]["seconds"] / len(curve)}
 
 
@@ -131,6 +134,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="CPU threads per worker (default: the cores / --jobs)")
     parser.add_argument("--runs", default="ssgan,labels-only", help=f"comma-separated, from {', '.join(RUNS)}")
     parser.add_argument("--output", choices=("sigmoid", "softplus"), help="G's last activation (default: the recipe's)")
+    parser.add_argument("--port-version", choices=tuple(VERSIONS), default="0fa06b5",
+                        help="which commit of the reference script the port follows (see ssgan_port.py)")
+    parser.add_argument("--adam", choices=("torch", "reference"), default="torch",
+                        help="the port's Adam: torch's, or the reference's with ε inside the square root")
     parser.add_argument("--out", type=Path, default=Path("runs/semi-supervised.json"))
     parser.add_argument("--plot", type=Path, metavar="PNG", help="draw the curves of the LOG files and exit")
     parser.add_argument("logs", type=Path, nargs="*", metavar="LOG", help="JSONL logs for --plot")
@@ -152,6 +159,7 @@ def main() -> None:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     jobs = [{"name": name, "seed": s, "label_seed": s if args.label_seed is None else args.label_seed,
              "ema": args.ema, "threads": threads, "output": args.output, "device": args.device, "log": str(log),
+             "port_version": args.port_version, "adam": args.adam,
              "epochs": (args.baseline_epochs or args.epochs) if name == "labels-only" else args.epochs}
             for s in seeds for name in runs]
     with mp.get_context("spawn").Pool(args.jobs) as pool:

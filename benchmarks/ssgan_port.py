@@ -13,15 +13,30 @@ fixed scales except the last layer's, data-dependent initialisation on 500
 training images with the noise on; G's BatchNorm without a scale (ε 1e-6 in the
 square root) and a weight-normalised output with a learned scale; a second,
 independent permutation of the unlabelled images for feature matching; the
-average of D's weights starting from zero. Adam is torch's (the reference adds
-its ε inside the square root; the semi-supervised docs page measures that).
+average of D's weights starting from zero. Adam is torch's, or with
+``adam="reference"`` the reference's ``nn.adam_updates``, which adds its ε (1e-8)
+inside the square root: a weight whose gradients are small (√v̂ ≲ 1e-4) moves
+less than under torch's Adam, which normalises every step to about ``lr``.
+
+Two versions of the script (``version``): ``0fa06b5`` (the repository's latest,
+2016-06-14: Adam 3e-3 throughout, test error of the average of D's weights, G's
+output weight-normalised with a learned scale starting at 1) and ``2b81a18``
+(2016-06-09, the day before the paper appeared: Adam 1e-3, decayed linearly to
+0 over epochs 201-301, test error of D itself, G's output weight-normalised with
+a data-dependent initialisation on its first batch). The average is tracked in
+both, and both test errors are reported.
+
+With ``checkpoint``, the state after every epoch is written there (temp file and
+rename) and a later call with the same path continues from it.
 
     python benchmarks/semi_supervised.py --runs ssgan,port --seeds 1 --epochs 15 --output sigmoid
 """
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -73,9 +88,17 @@ class _Discriminator(nn.Module):
         return self.out(h, init)
 
 
+VERSIONS = {
+    # learning rate at (0-based) epoch e; how G's output layer is normalised.
+    "0fa06b5": {"lr": lambda e: 3e-3, "output_init": False},
+    "2b81a18": {"lr": lambda e: 1e-3 * min(3.0 - e / 100.0, 1.0), "output_init": True},
+}
+
+
 class _Generator(nn.Module):
-    def __init__(self, output: str) -> None:
+    def __init__(self, output: str, output_init: bool = False) -> None:
         super().__init__()
+        self.output_init = output_init
         self.w1 = nn.Parameter(nn.init.xavier_uniform_(torch.empty(100, 500)))
         self.b1 = nn.Parameter(torch.zeros(500))
         self.w2 = nn.Parameter(nn.init.xavier_uniform_(torch.empty(500, 500)))
@@ -90,12 +113,45 @@ class _Generator(nn.Module):
         centred = a - a.mean(0)
         return centred / (1e-6 + centred.square().mean(0)).sqrt()
 
-    def forward(self, n: int) -> Tensor:
+    def forward(self, n: int, init: bool = False) -> Tensor:
         z = torch.rand(n, 100, device=self.w1.device)
         h = F.softplus(self._normalise(z @ self.w1) + self.b1)
         h = F.softplus(self._normalise(h @ self.w2) + self.b2)
-        w3 = self.w3 * (self.s3 / (1e-6 + self.w3.square().sum(0)).sqrt())
-        return self.output(h @ w3 + self.b3)
+        if not self.output_init:  # nn.l2normalize
+            w3 = self.w3 * (self.s3 / (1e-6 + self.w3.square().sum(0)).sqrt())
+            return self.output(h @ w3 + self.b3)
+        # nn.weight_norm(train_g=True) of 2b81a18: on init, centre each unit and
+        # divide all by one standard deviation (a scalar over units and batch).
+        a = h @ (self.w3 * (self.s3 / self.w3.square().sum(0).sqrt()))
+        if init:
+            mean = a.mean(0)
+            std = (a - mean).square().mean().sqrt()
+            with torch.no_grad():
+                self.b3.copy_(-mean / std)
+                self.s3.div_(std)
+        return self.output(a + self.b3)
+
+
+class _ReferenceAdam(torch.optim.Optimizer):
+    """``nn.adam_updates``: m̂ / √(v̂ + ε) with bias correction, ε = 1e-8."""
+
+    def __init__(self, params, lr: float, betas: tuple[float, float]) -> None:
+        super().__init__(params, {"lr": lr, "betas": betas})
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                state = self.state[p]
+                if not state:
+                    state["t"], state["m"], state["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                state["t"] += 1
+                state["m"].lerp_(p.grad, 1 - beta1)
+                state["v"].mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                m_hat = state["m"] / (1 - beta1 ** state["t"])
+                v_hat = state["v"] / (1 - beta2 ** state["t"])
+                p.sub_(group["lr"] * m_hat / (v_hat + 1e-8).sqrt())
 
 
 def _wrong(d: nn.Module, x: Tensor, y: Tensor) -> int:
@@ -105,23 +161,47 @@ def _wrong(d: nn.Module, x: Tensor, y: Tensor) -> int:
 
 
 def train(x: Tensor, labelled: Tensor, y: Tensor, test_x: Tensor, test_y: Tensor, *, seed: int, epochs: int,
-          output: str = "sigmoid", ema: float = 1e-4, device: str = "cpu",
+          output: str = "sigmoid", ema: float = 1e-4, device: str = "cpu", version: str = "0fa06b5",
+          adam: str = "torch", checkpoint: Path | None = None,
           on_epoch: Callable[[dict], None] = lambda row: None) -> list[dict]:
     """Train the port on ``x`` (N, 784) in [0, 1] whose labels ``y`` are used only at
     the indices ``labelled``; after each epoch, the test errors of D and of the
     average of its weights, G's feature-matching loss and D(G(z)) (epoch means)."""
     torch.manual_seed(seed)
-    generator, discriminator = _Generator(output).to(device), _Discriminator().to(device)
+    settings = VERSIONS[version]
+    generator = _Generator(output, settings["output_init"]).to(device)
+    discriminator = _Discriminator().to(device)
     x, y, test_x, test_y = x.to(device), y.to(device), test_x.to(device), test_y.to(device)
     with torch.no_grad():
         discriminator(x[torch.randperm(len(x))[:500].to(device)], init=True)
+        if settings["output_init"]:
+            generator(100, init=True)
     average = [torch.zeros_like(p) for p in discriminator.parameters()]
-    d_optim = torch.optim.Adam(discriminator.parameters(), lr=3e-3, betas=(0.5, 0.999))
-    g_optim = torch.optim.Adam(generator.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    optimiser = {"torch": torch.optim.Adam, "reference": _ReferenceAdam}[adam]
+    d_optim = optimiser(discriminator.parameters(), lr=settings["lr"](0), betas=(0.5, 0.999))
+    g_optim = optimiser(generator.parameters(), lr=settings["lr"](0), betas=(0.5, 0.999))
     x_lab, y_lab = x[labelled.to(device)], y[labelled.to(device)]
     steps, batch = len(x) // 100, 100
-    started, curve = time.perf_counter(), []
-    for epoch in range(1, epochs + 1):
+    started, curve, first = time.perf_counter(), [], 1
+    if checkpoint is not None and checkpoint.exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        if (state["version"], state["output"], state["seed"], state["adam"]) != (version, output, seed, adam):
+            raise SystemExit(f"{checkpoint} holds version {state['version']}, output {state['output']}, "
+                             f"seed {state['seed']}, Adam {state['adam']}: delete it or choose another --out")
+        generator.load_state_dict(state["generator"])
+        discriminator.load_state_dict(state["discriminator"])
+        g_optim.load_state_dict(state["g_optim"])
+        d_optim.load_state_dict(state["d_optim"])
+        for a, saved in zip(average, state["average"]):
+            a.copy_(saved)
+        torch.set_rng_state(state["rng"])
+        curve, first = state["curve"], len(state["curve"]) + 1
+        print(f"continuing from {checkpoint} after epoch {first - 1}", flush=True)
+        started -= curve[-1]["seconds"] if curve else 0.0
+    for epoch in range(first, epochs + 1):
+        for optim in (d_optim, g_optim):
+            for group in optim.param_groups:
+                group["lr"] = settings["lr"](epoch - 1)
         lab = torch.cat([torch.randperm(len(labelled)) for _ in range(-(-steps * batch // len(labelled)))]).to(device)
         unl, unl2 = torch.randperm(len(x)).to(device), torch.randperm(len(x)).to(device)
         g_sum = fake_sum = 0.0
@@ -156,5 +236,16 @@ def train(x: Tensor, labelled: Tensor, y: Tensor, test_x: Tensor, test_y: Tensor
         row = {"epoch": epoch, "wrong": live, "wrong_ema": averaged, "g_loss": g_sum / steps,
                "d_fake": fake_sum / steps, "seconds": time.perf_counter() - started}
         curve.append(row)
+        if checkpoint is not None:
+            _save(checkpoint, {"version": version, "output": output, "seed": seed, "adam": adam, "curve": curve,
+                               "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
+                               "g_optim": g_optim.state_dict(), "d_optim": d_optim.state_dict(),
+                               "average": average, "rng": torch.get_rng_state()})
         on_epoch(row)
     return curve
+
+
+def _save(path: Path, state: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
