@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import time
 from pathlib import Path
 
 import ganzoo
 from ganzoo.recipe import apply_overrides
-from sidebyside import append_jsonl, mean_se
+from sidebyside import append_jsonl, mean_se, run_parallel
 
 PUBLISHED = {  # PacGAN Table 1 / Table 2 (mean ± s.e.; anchors.md §5)
     "gan-ring": "GAN 6.3 ± 0.5 modes, 98.2% HQ",
@@ -79,15 +78,14 @@ def main() -> None:
     jobs = [{"recipe": r, "seed": s, "epochs": args.epochs, "out": str(args.out),
              "device": args.device, "overrides": args.overrides}
             for s in range(args.first_seed, args.first_seed + args.seeds) for r in recipes]
-    with mp.get_context("spawn").Pool(args.jobs) as pool:
-        results = []
-        for result in pool.imap_unordered(run_one, jobs):
-            results.append(result)
-            append_jsonl(args.out / "results.jsonl", result)
-            quality = f", {100 * result['high_quality']:.1f}% HQ" if "high_quality" in result else ""
-            kl = f", KL {result['kl_uniform']:.3f}" if "kl_uniform" in result else ""
-            print(f"{result['recipe']} seed {result['seed']}: {result['modes']:.0f}/{result['modes_total']:.0f} "
-                  f"modes{quality}{kl} ({result['steps']} steps, {result['train_seconds']:.0f} s)", flush=True)
+    results = []
+    for result in run_parallel(run_one, jobs, args.jobs, args.out / "results.jsonl"):
+        results.append(result)
+        append_jsonl(args.out / "results.jsonl", result)
+        quality = f", {100 * result['high_quality']:.1f}% HQ" if "high_quality" in result else ""
+        kl = f", KL {result['kl_uniform']:.3f}" if "kl_uniform" in result else ""
+        print(f"{result['recipe']} seed {result['seed']}: {result['modes']:.0f}/{result['modes_total']:.0f} "
+              f"modes{quality}{kl} ({result['steps']} steps, {result['train_seconds']:.0f} s)", flush=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\n| recipe | seeds | steps | modes | high quality (%) | KL to uniform | published |")
     print("|---|---|---|---|---|---|---|")

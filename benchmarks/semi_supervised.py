@@ -32,7 +32,7 @@ import multiprocessing as mp
 import time
 from pathlib import Path
 
-from sidebyside import append_jsonl, mean_se
+from sidebyside import append_jsonl, mean_se, run_parallel
 from ssgan_port import VERSIONS
 
 
@@ -162,8 +162,7 @@ def main() -> None:
              "port_version": args.port_version, "adam": args.adam,
              "epochs": (args.baseline_epochs or args.epochs) if name == "labels-only" else args.epochs}
             for s in seeds for name in runs]
-    with mp.get_context("spawn").Pool(args.jobs) as pool:
-        results = list(pool.imap_unordered(run_one, jobs))
+    results = list(run_parallel(run_one, jobs, args.jobs, log))
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     plot(args.out.with_suffix(".png"), [log])
     print("\n| run | seed | epochs | wrong of 10,000 (D) | wrong (average of weights) | s/epoch |")
