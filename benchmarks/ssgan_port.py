@@ -26,15 +26,15 @@ output weight-normalised with a learned scale starting at 1) and ``2b81a18``
 a data-dependent initialisation on its first batch). The average is tracked in
 both, and both test errors are reported.
 
-With ``checkpoint``, the state after every epoch is written there (temp file and
-rename) and a later call with the same path continues from it.
+With ``checkpoint``, the state after every epoch is written there (through
+ganzoo's atomic checkpoint writer, the one piece of ganzoo the port uses beyond
+the data) and a later call with the same path continues from it.
 
     python benchmarks/semi_supervised.py --runs ssgan,port --seeds 1 --epochs 15 --output sigmoid
 """
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Callable
@@ -42,6 +42,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from ganzoo.checkpoint import save
 
 
 class _Dense(nn.Module):
@@ -237,15 +239,10 @@ def train(x: Tensor, labelled: Tensor, y: Tensor, test_x: Tensor, test_y: Tensor
                "d_fake": fake_sum / steps, "seconds": time.perf_counter() - started}
         curve.append(row)
         if checkpoint is not None:
-            _save(checkpoint, {"version": version, "output": output, "seed": seed, "adam": adam, "curve": curve,
-                               "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
-                               "g_optim": g_optim.state_dict(), "d_optim": d_optim.state_dict(),
-                               "average": average, "rng": torch.get_rng_state()})
+            save({"version": version, "output": output, "seed": seed, "adam": adam, "curve": curve,
+                  "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
+                  "g_optim": g_optim.state_dict(), "d_optim": d_optim.state_dict(),
+                  "average": average, "rng": torch.get_rng_state()}, checkpoint)
         on_epoch(row)
     return curve
 
-
-def _save(path: Path, state: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
