@@ -19,7 +19,7 @@ from pathlib import Path
 
 import ganzoo
 from ganzoo.recipe import apply_overrides
-from sidebyside import append_jsonl, mean_se, run_parallel
+from seeds import append_jsonl, mean_se, run_parallel
 
 PUBLISHED = {  # PacGAN Table 1 / Table 2 (mean ± s.e.; anchors.md §5)
     "gan-ring": "GAN 6.3 ± 0.5 modes, 98.2% HQ",

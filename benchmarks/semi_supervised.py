@@ -32,7 +32,7 @@ import multiprocessing as mp
 import time
 from pathlib import Path
 
-from sidebyside import append_jsonl, mean_se, run_parallel
+from seeds import append_jsonl, mean_se, run_parallel
 from ssgan_port import VERSIONS
 
 

@@ -20,17 +20,11 @@ which G and D and which batch size.
 from __future__ import annotations
 
 import argparse
-import math
 import gzip
 import io
-import json
-import multiprocessing as mp
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,34 +204,3 @@ def compare(setup: Setup) -> dict[str, list[float]]:
               f"with run callbacks {t['trainer+run callbacks'] / t['bare loop'] - 1:+.1%}; "
               f"speed-up over pytorch-gan loop {t['pytorch-gan loop'] / t['trainer']:.2f}x")
     return times
-
-
-def run_parallel(fn, jobs: list[dict], processes: int, log) -> Iterator[dict]:
-    """``fn(job)`` for every job in ``processes`` fresh (spawned) worker processes,
-    yielding results as they finish. A worker that dies (killed, out of memory)
-    ends the benchmark with one line instead of leaving it waiting for ever."""
-    with ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")) as pool:
-        pending = [pool.submit(fn, job) for job in jobs]
-        try:
-            for future in as_completed(pending):
-                yield future.result()
-        except BrokenProcessPool:
-            unfinished = sum(not f.done() or f.exception() is not None for f in pending)
-            raise SystemExit(f"a worker process died (killed, or out of memory) with {unfinished} of {len(jobs)} "
-                             f"runs unfinished; what finished is in {log}; rerun the rest (e.g. with --first-seed)")
-
-
-def append_jsonl(path, record: dict) -> None:
-    """Add ``record`` as one JSON line to ``path`` at once, so that what a long
-    benchmark has finished survives its interruption."""
-    with open(path, "a") as log:
-        log.write(json.dumps(record) + "\n")
-
-
-def mean_se(values: list[float], fmt: str = ".3g", se_fmt: str = ".2g") -> str:
-    """``mean ± standard error`` of results over seeds (just the mean for one)."""
-    m = sum(values) / len(values)
-    if len(values) < 2:
-        return f"{m:{fmt}}"
-    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
-    return f"{m:{fmt}} ± {sd / math.sqrt(len(values)):{se_fmt}}"

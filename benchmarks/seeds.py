@@ -1,0 +1,45 @@
+"""What the benchmarks that repeat a recipe over seeds share: running the seeds in
+worker processes, logging each finished run at once, and summarising over seeds.
+
+Used by ``mode_collapse.py`` and ``semi_supervised.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+
+
+def run_parallel(fn, jobs: list[dict], processes: int, log) -> Iterator[dict]:
+    """``fn(job)`` for every job in ``processes`` fresh (spawned) worker processes,
+    yielding results as they finish. A worker that dies (killed, out of memory)
+    ends the benchmark with one line instead of leaving it waiting for ever."""
+    with ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")) as pool:
+        pending = [pool.submit(fn, job) for job in jobs]
+        try:
+            for future in as_completed(pending):
+                yield future.result()
+        except BrokenProcessPool:
+            unfinished = sum(not f.done() or f.exception() is not None for f in pending)
+            raise SystemExit(f"a worker process died (killed, or out of memory) with {unfinished} of {len(jobs)} "
+                             f"runs unfinished; what finished is in {log}; rerun the rest (e.g. with --first-seed)")
+
+
+def append_jsonl(path, record: dict) -> None:
+    """Add ``record`` as one JSON line to ``path`` at once, so that what a long
+    benchmark has finished survives its interruption."""
+    with open(path, "a") as log:
+        log.write(json.dumps(record) + "\n")
+
+
+def mean_se(values: list[float], fmt: str = ".3g", se_fmt: str = ".2g") -> str:
+    """``mean ± standard error`` of results over seeds (just the mean for one)."""
+    m = sum(values) / len(values)
+    if len(values) < 2:
+        return f"{m:{fmt}}"
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
+    return f"{m:{fmt}} ± {sd / math.sqrt(len(values)):{se_fmt}}"
