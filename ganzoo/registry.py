@@ -145,9 +145,9 @@ class Registry:
     def entries(self, kind: str) -> dict[str, Entry]:
         """Every registered component of ``kind``, by name."""
         if kind == "optimizers":
-            from .trainer import OPTIMIZERS
+            from .optimizers import OPTIMIZERS
 
-            return {n: Entry(kind, n, f, describe(f), "torch") for n, f in OPTIMIZERS.items()}
+            return {n: Entry(kind, n, f, describe(f), f.__module__.split(".")[0]) for n, f in OPTIMIZERS.items()}
         if kind not in KINDS:
             raise GanzooError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
         return dict(self._collect()[kind])

@@ -27,14 +27,8 @@ from . import checkpoint
 from .components import Batch, GANLoss, generate
 from .data import TensorData
 from .errors import GanzooError
+from .optimizers import OPTIMIZERS
 from .recipe import Component
-
-OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
 
 OptimSpec = Component | Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
