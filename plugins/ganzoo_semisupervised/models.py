@@ -157,7 +157,7 @@ class SemiSupervisedGenerator(Generator):
         for h in hidden:
             linear = nn.Linear(width, h, bias=False)
             nn.init.xavier_uniform_(linear.weight)  # Lasagne's default
-            layers += [linear, nn.BatchNorm1d(h, affine=False, momentum=0.1), _Shift(h), nn.Softplus()]
+            layers += [linear, nn.BatchNorm1d(h, eps=1e-6, affine=False, momentum=0.1), _Shift(h), nn.Softplus()]
             width = h
         self.net = nn.Sequential(*layers)
         self.out = WeightNormLinear(width, math.prod(self.shape), train_scale=True)
