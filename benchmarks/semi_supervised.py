@@ -10,10 +10,12 @@ with (``d_ema``), and at the end a table per seed and the mean. The paper
 
 ``--runs`` picks among ``ssgan`` (the recipe), ``labels-only`` (the recipe with
 ``loss.unlabeled_weight=0``) and ``port``: an independent plain-PyTorch port of
-the reference script (``ssgan_port.py``) on the same images and labels, which
-also prints G's feature-matching loss and D(G(z)). ``--output`` sets G's last
-activation for ``ssgan`` and ``port`` (the recipe's is softplus, the
-reference's sigmoid).
+the reference script (``ssgan_port.py``) on the same images and labels. Each
+epoch's line also shows D(G(z)), which falls to ~0 when G collapses.
+``--output`` sets G's last activation for ``ssgan`` and ``port`` (the recipe's
+is softplus, the reference's sigmoid), ``--adam reference`` the reference's
+Adam for both (``adam-eps-inside`` in ganzoo), and ``--set`` any field of the
+recipe for ``ssgan`` and ``labels-only``, as ``ganzoo run --set`` does.
 
 ``--plot PNG LOG …`` draws the test-error curves of finished or interrupted
 runs instead: this script's JSONL logs and ``ganzoo run``'s ``metrics.jsonl``
@@ -21,6 +23,8 @@ files (those are named after their run folder).
 
     python benchmarks/semi_supervised.py --seeds 3 --epochs 4
     python benchmarks/semi_supervised.py --runs ssgan,port --seeds 1 --epochs 15 --output sigmoid
+    python benchmarks/semi_supervised.py --runs ssgan,port --output sigmoid --adam reference \
+        --set dataset.second_unlabelled=true --seeds 4 --epochs 12      # how often the sigmoid G collapses
     python benchmarks/semi_supervised.py --plot curves.png runs/semi-supervised.jsonl runs/ssl0/metrics.jsonl
 """
 
@@ -35,19 +39,35 @@ from pathlib import Path
 from seeds import append_jsonl, mean_se, run_parallel
 from ssgan_port import VERSIONS
 
+import ganzoo
+from ganzoo import Component
+from ganzoo.recipe import apply_overrides
+
 
 RUNS = ("ssgan", "labels-only", "port")
+
+
+def ganzoo_recipe(overrides: list[str], adam: str = "torch"):
+    """``ssgan-mnist-100`` with ``--set`` overrides and, for ``adam="reference"``,
+    ``adam-eps-inside`` at the recipe's learning rate and betas."""
+    recipe = apply_overrides(ganzoo.get_recipe("ssgan-mnist-100"), overrides, ganzoo.default_registry().factory)
+    if adam == "reference":
+        optims = {}
+        for field in ("g_optim", "d_optim"):
+            options = getattr(recipe, field).options
+            optims[field] = Component("adam-eps-inside", **{k: options[k] for k in ("lr", "betas") if k in options})
+        recipe = recipe.replace(**optims)
+    return recipe
 
 
 def run_one(job: dict) -> dict:
     import torch
 
-    import ganzoo
     from ganzoo.callbacks import EMA, Callback
     from ganzoo.metrics.accuracy import test_error
 
     torch.set_num_threads(job["threads"])
-    recipe = ganzoo.get_recipe("ssgan-mnist-100")
+    recipe = ganzoo_recipe(job["overrides"], job["adam"])
     recipe = recipe.replace(seed=job["seed"], epochs=job["epochs"], steps=None, eval_every=None,
                             dataset=recipe.dataset.replace(label_seed=job["label_seed"]),
                             loss=recipe.loss.replace(unlabeled_weight=0.0 if job["name"] == "labels-only" else 1.0))
@@ -68,10 +88,12 @@ def run_one(job: dict) -> dict:
                 live = test_error(D, test_x, test.y)["test-wrong"]
                 averaged = test_error(ema.model, test_x, test.y)["test-wrong"]
             D.train()
-            curve.append({"epoch": trainer.epoch, "wrong": live, "wrong_ema": averaged,
+            d_fake = trainer.last_metrics.get("d_fake", float("nan"))  # the last logged steps' mean
+            curve.append({"epoch": trainer.epoch, "wrong": live, "wrong_ema": averaged, "d_fake": d_fake,
                           "seconds": time.perf_counter() - started})
             print(f"{job['name']} seed {job['seed']} epoch {trainer.epoch}: {live:.0f} wrong "
-                  f"(average of weights: {averaged:.0f}), {curve[-1]['seconds']:.0f} s", flush=True)
+                  f"(average of weights: {averaged:.0f}), D(G(z)) {d_fake:.3f}, {curve[-1]['seconds']:.0f} s",
+                  flush=True)
             append_jsonl(job["log"], {"name": job["name"], "seed": job["seed"], **curve[-1]})
 
     trainer = ganzoo.build(recipe, device=job["device"], callbacks=[ema, PerEpoch()])
@@ -137,7 +159,9 @@ def main() -> None:
     parser.add_argument("--port-version", choices=tuple(VERSIONS), default="0fa06b5",
                         help="which commit of the reference script the port follows (see ssgan_port.py)")
     parser.add_argument("--adam", choices=("torch", "reference"), default="torch",
-                        help="the port's Adam: torch's, or the reference's with ε inside the square root")
+                        help="Adam of every run: torch's, or the reference's with ε inside the square root")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a field of the recipe for ssgan and labels-only, as `ganzoo run --set`")
     parser.add_argument("--out", type=Path, default=Path("runs/semi-supervised.json"))
     parser.add_argument("--plot", type=Path, metavar="PNG", help="draw the curves of the LOG files and exit")
     parser.add_argument("logs", type=Path, nargs="*", metavar="LOG", help="JSONL logs for --plot")
@@ -154,12 +178,16 @@ def main() -> None:
     if unknown := set(runs) - set(RUNS):
         parser.error(f"unknown run {', '.join(sorted(unknown))}; choose from {', '.join(RUNS)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    try:  # bad --set values: one line here, not a traceback from a worker
+        ganzoo_recipe(args.overrides, args.adam)
+    except ganzoo.GanzooError as error:
+        parser.error(str(error))
     log = args.out.with_suffix(".jsonl")
     threads = args.threads or max(1, (mp.cpu_count() or 1) // args.jobs)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     jobs = [{"name": name, "seed": s, "label_seed": s if args.label_seed is None else args.label_seed,
              "ema": args.ema, "threads": threads, "output": args.output, "device": args.device, "log": str(log),
-             "port_version": args.port_version, "adam": args.adam,
+             "port_version": args.port_version, "adam": args.adam, "overrides": args.overrides,
              "epochs": (args.baseline_epochs or args.epochs) if name == "labels-only" else args.epochs}
             for s in seeds for name in runs]
     results = list(run_parallel(run_one, jobs, args.jobs, log))
