@@ -138,9 +138,10 @@ class SemiSupervisedGenerator(Generator):
     ``output="sigmoid"`` is the reference's last activation. ``"softplus"`` is the
     one another PyTorch port of the reference (Sleepychord/ImprovedGAN-pytorch)
     switched to: with a sigmoid under torch's Adam, G falls behind D from the first
-    few hundred steps and later collapses onto one saturated image; with Adam's ε
-    where the reference has it (``eps=1e-4`` in torch's terms) it does not (docs:
-    the semi-supervised page). Softplus samples are not capped at 1.
+    few hundred steps and later collapses onto one saturated image; under the
+    reference's Adam (``adam-eps-inside``) it rarely does (1 of 5 seeds in ganzoo,
+    none of 6 runs of a port of the reference; docs: the semi-supervised page).
+    Softplus samples are not capped at 1.
     """
 
     def __init__(self, spec: DataSpec, latent_dim: int = 100, hidden: Sequence[int] = (500, 500),
