@@ -5,9 +5,9 @@ which the semi-supervised GAN of Salimans et al. 2016 was trained: its ε sits
 inside the square root, ``m̂ / √(v̂ + ε)``, where Kingma & Ba and ``torch.optim.Adam``
 have ``m̂ / (√v̂ + ε)``. With ε = 1e-8 the two agree wherever √v̂ ≫ 1e-4; where
 gradients are smaller, torch's Adam still moves each weight by about ``lr`` a
-step, this one by less (by ``lr · √v̂ / 1e-4`` as √v̂ → 0). That is the
-difference between a sigmoid generator that collapses and one that does not in
-that model (docs: the semi-supervised page).
+step, this one by less (by ``lr · √v̂ / 1e-4`` as √v̂ → 0). In that model it
+is what keeps the reference's sigmoid generator from collapsing in most runs
+(docs: the semi-supervised page).
 """
 
 from __future__ import annotations
