@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     lst = sub.add_parser("list", help="list registered components")
-    lst.add_argument("kind", nargs="?", choices=KINDS, help="only this kind")
+    lst.add_argument("kind", nargs="?", choices=(*KINDS, "optimizers"), help="only this kind")
     lst.set_defaults(func=cmd_list)
 
     plugins = sub.add_parser("plugins", help="installed plugins and what they register")
@@ -197,7 +197,7 @@ def _summary(trainer, out: Path, seconds: float, steps: int) -> None:
 # --------------------------------------------------------------------------- listing
 def cmd_list(args: argparse.Namespace) -> int:
     registry = default_registry()
-    for kind in [args.kind] if args.kind else KINDS:
+    for kind in [args.kind] if args.kind else (*KINDS, "optimizers"):
         table = Table(title=kind, title_justify="left")
         table.add_column("name", style="bold cyan")
         table.add_column("plugin")

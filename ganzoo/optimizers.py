@@ -19,10 +19,9 @@ from torch import nn
 
 
 class EpsInsideAdam(torch.optim.Optimizer):
-    """Adam with bias correction whose ε is added to v̂ under the square root:
-    ``θ ← θ − lr · m̂ / √(v̂ + ε)``.
+    """openai/improved-gan's Adam, with ε under the square root: θ ← θ − lr · m̂ / √(v̂ + ε).
 
-    Its momentum is ``betas[0]``, as for ``torch.optim.Adam``, so schedules that
+    m̂ and v̂ are bias-corrected as in torch's Adam. Its momentum is ``betas[0]``, as for ``torch.optim.Adam``, so schedules that
     ramp Adam's β1 apply to it too.
     """
 

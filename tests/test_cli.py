@@ -149,6 +149,9 @@ def test_list_and_plugins_and_data(capsys, data_dir):
     assert main(["list", "recipes"]) == 0
     out = capsys.readouterr().out
     assert "vanilla-mnist" in out and "vanilla" in out
+    assert main(["list", "optimizers"]) == 0  # the names g_optim / d_optim accept
+    out = capsys.readouterr().out
+    assert "adam-eps-inside" in out and "rmsprop" in out and "torch" in out
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert "datasets" in out and "ganzoo" in out and "0.1.0" in out
