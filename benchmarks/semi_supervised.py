@@ -123,8 +123,8 @@ def _run_port(job: dict, recipe, test) -> dict:
 
 
 def plot(png: Path, logs: list[Path]) -> None:
-    """Test error (wrong of 10,000) against epochs, D and the average of its weights
-    as separate lines, on a log scale."""
+    """Test error (wrong of 10,000) against epochs, D (solid) and the average of its
+    weights (dashed) as separate lines, on a log scale."""
     from ganzoo.callbacks.curves import plot_curves
 
     series: dict[str, list[tuple[float, float]]] = {}
@@ -139,7 +139,8 @@ def plot(png: Path, logs: list[Path]) -> None:
                 continue
             series.setdefault(f"{name} D", []).append((row["epoch"], live))
             series.setdefault(f"{name} avg", []).append((row["epoch"], averaged))
-    plot_curves(series, png, size=(900, 420), x_label="epoch", log_y=True)
+    plot_curves(series, png, size=(900, 420), x_label="epoch", log_y=True,
+                dashed={name for name in series if name.endswith(" avg")})
     print(f"wrote {png}")
 
 

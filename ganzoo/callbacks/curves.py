@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -14,11 +15,13 @@ COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 1
 
 
 def plot_curves(series: dict[str, list[tuple[float, float]]], path: str | Path,
-                size: tuple[int, int] = (720, 360), x_label: str = "step", log_y: bool = False) -> Path:
+                size: tuple[int, int] = (720, 360), x_label: str = "step", log_y: bool = False,
+                dashed: Collection[str] = ()) -> Path:
     """Draw each named ``[(x, value), ...]`` series as a line on shared axes.
 
     ``log_y`` spaces the values logarithmically (non-positive ones are left out), for
-    curves such as a test error that falls over orders of magnitude.
+    curves such as a test error that falls over orders of magnitude. Series named in
+    ``dashed`` are drawn dashed, so that two kinds of curve differ by more than colour.
     """
     path = Path(path)
     width, height = size
@@ -50,11 +53,32 @@ def plot_curves(series: dict[str, list[tuple[float, float]]], path: str | Path,
     for i, (name, values) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
         line = [to_px(x, y) for x, y in values]
-        if len(line) > 1:
+        if len(line) > 1 and name in dashed:
+            for piece in _dashes(line):
+                draw.line(piece, fill=colour, width=2)
+        elif len(line) > 1:
             draw.line(line, fill=colour, width=2)
         draw.text((width - right + 10, top + 16 * i), name, fill=colour)
     image.save(path)
     return path
+
+
+def _dashes(line: list[tuple[float, float]], on: float = 8.0, off: float = 5.0) -> list[list[tuple[float, float]]]:
+    """The pieces of a polyline drawn ``on`` pixels, skipped ``off`` pixels, along its length."""
+    pieces, current, drawing, left = [], [line[0]], True, on
+    for (x0, y0), (x1, y1) in zip(line, line[1:]):
+        length, done = math.hypot(x1 - x0, y1 - y0), 0.0
+        while length - done > left:
+            done += left
+            point = (x0 + (x1 - x0) * done / length, y0 + (y1 - y0) * done / length)
+            if drawing:
+                pieces.append(current + [point])
+            current, drawing, left = [point], not drawing, off if drawing else on
+        left -= length - done
+        current.append((x1, y1))
+    if drawing and len(current) > 1:
+        pieces.append(current)
+    return pieces
 
 
 class LossCurves(Callback):

@@ -63,6 +63,20 @@ def test_loss_curves_draw_each_series(tmp_path):
     assert (31, 119, 180) in colours and (214, 39, 40) in colours
 
 
+def test_dashed_series_leave_gaps_along_the_line(tmp_path):
+    # 8 pixels drawn, 5 skipped: a dashed line covers about 8/13 of the solid one.
+    series = {"avg": [(0, 0.0), (10, 1.0)]}
+    blue = (31, 119, 180)
+
+    def pixels(image_path):
+        image = Image.open(image_path).convert("RGB")
+        return sum(image.getpixel((x, y)) == blue for x in range(image.width) for y in range(image.height))
+
+    solid = pixels(plot_curves(series, tmp_path / "solid.png"))
+    dashed = pixels(plot_curves(series, tmp_path / "dashed.png", dashed={"avg"}))
+    assert 0.5 * solid < dashed < 0.75 * solid
+
+
 def test_curves_on_a_log_scale_put_a_geometric_midpoint_halfway_up(tmp_path):
     # 1, 10, 100 at x = 0, 1, 2 is a straight line on a log scale: at x = 1 it crosses
     # the middle of the plot area (x 60..590, y 20..320), where a linear scale is blank.
