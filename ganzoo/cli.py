@@ -26,6 +26,7 @@ from .settings import DATA_DIR_ENV, data_dir as resolve_data_dir
 
 console = Console()
 err = Console(stderr=True)
+LISTED = (*KINDS, "optimizers")  # what `ganzoo list` shows: the plugin kinds and the optimizer names
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     lst = sub.add_parser("list", help="list registered components")
-    lst.add_argument("kind", nargs="?", choices=(*KINDS, "optimizers"), help="only this kind")
+    lst.add_argument("kind", nargs="?", choices=LISTED, help="only this kind")
     lst.set_defaults(func=cmd_list)
 
     plugins = sub.add_parser("plugins", help="installed plugins and what they register")
@@ -197,7 +198,7 @@ def _summary(trainer, out: Path, seconds: float, steps: int) -> None:
 # --------------------------------------------------------------------------- listing
 def cmd_list(args: argparse.Namespace) -> int:
     registry = default_registry()
-    for kind in [args.kind] if args.kind else (*KINDS, "optimizers"):
+    for kind in [args.kind] if args.kind else LISTED:
         table = Table(title=kind, title_justify="left")
         table.add_column("name", style="bold cyan")
         table.add_column("plugin")
