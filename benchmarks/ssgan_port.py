@@ -162,6 +162,26 @@ def _wrong(d: nn.Module, x: Tensor, y: Tensor) -> int:
                    for i in range(0, len(x), 1000))
 
 
+def step(generator: nn.Module, discriminator: nn.Module, d_optim: torch.optim.Optimizer,
+         g_optim: torch.optim.Optimizer, unl: Tensor, lab: Tensor, y_lab: Tensor, unl2: Tensor,
+         noise: bool = True) -> tuple[Tensor, Tensor]:
+    """The reference's training step: D on the unlabelled ``unl``, generated and labelled
+    samples, then G's feature matching against ``unl2``; returns G's loss and D(G(z))."""
+    lse_unl = torch.logsumexp(discriminator(unl, noise=noise), 1)
+    lse_fake = torch.logsumexp(discriminator(generator(len(unl)).detach(), noise=noise), 1)
+    loss_lab = F.cross_entropy(discriminator(lab, noise=noise), y_lab)
+    loss_unl = -0.5 * lse_unl.mean() + 0.5 * F.softplus(lse_unl).mean() + 0.5 * F.softplus(lse_fake).mean()
+    d_optim.zero_grad()
+    (loss_lab + loss_unl).backward()
+    d_optim.step()
+    real = discriminator(unl2, noise=noise, features=True).mean(0)
+    loss_gen = (discriminator(generator(len(unl)), noise=noise, features=True).mean(0) - real).square().mean()
+    g_optim.zero_grad()
+    loss_gen.backward()
+    g_optim.step()
+    return loss_gen.detach(), torch.sigmoid(lse_fake).mean().detach()
+
+
 def train(x: Tensor, labelled: Tensor, y: Tensor, test_x: Tensor, test_y: Tensor, *, seed: int, epochs: int,
           output: str = "sigmoid", ema: float = 1e-4, device: str = "cpu", version: str = "0fa06b5",
           adam: str = "torch", checkpoint: Path | None = None,
@@ -209,23 +229,13 @@ def train(x: Tensor, labelled: Tensor, y: Tensor, test_x: Tensor, test_y: Tensor
         g_sum = fake_sum = 0.0
         for t in range(steps):
             rows = slice(t * batch, (t + 1) * batch)
-            lse_unl = torch.logsumexp(discriminator(x[unl[rows]]), 1)
-            lse_fake = torch.logsumexp(discriminator(generator(batch).detach()), 1)
-            loss_lab = F.cross_entropy(discriminator(x_lab[lab[rows]]), y_lab[lab[rows]])
-            loss_unl = -0.5 * lse_unl.mean() + 0.5 * F.softplus(lse_unl).mean() + 0.5 * F.softplus(lse_fake).mean()
-            d_optim.zero_grad()
-            (loss_lab + loss_unl).backward()
-            d_optim.step()
-            with torch.no_grad():
+            loss_gen, d_fake = step(generator, discriminator, d_optim, g_optim, x[unl[rows]], x_lab[lab[rows]],
+                                    y_lab[lab[rows]], x[unl2[rows]])
+            with torch.no_grad():  # G's step leaves D as its own step left it
                 for a, p in zip(average, discriminator.parameters()):
                     a.lerp_(p, ema)
-            real = discriminator(x[unl2[rows]], features=True).mean(0)
-            loss_gen = (discriminator(generator(batch), features=True).mean(0) - real).square().mean()
-            g_optim.zero_grad()
-            loss_gen.backward()
-            g_optim.step()
             g_sum += loss_gen.item()
-            fake_sum += torch.sigmoid(lse_fake).mean().item()
+            fake_sum += d_fake.item()
         live = _wrong(discriminator, test_x, test_y)
         saved = [p.detach().clone() for p in discriminator.parameters()]
         with torch.no_grad():

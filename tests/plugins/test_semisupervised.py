@@ -340,8 +340,8 @@ def _port():
 
 def test_training_steps_equal_the_reference_written_independently(data_dir, float64):
     # With the same weights, batches and z, and D's noise off, ganzoo's trainer, loss
-    # and adam-eps-inside move G and D as the reference's step does (written out here
-    # from train_mnist_feature_matching.py, on the port's networks). In float64 the
+    # and adam-eps-inside move G and D as the port's step of the reference does
+    # (train_mnist_feature_matching.py written again in plain PyTorch). In float64 the
     # two agree to ~1e-6 (the port's G keeps the reference's 1e-6 inside its output
     # normalisation); every step moves the weights by ~3e-3.
     port = _port()
@@ -376,18 +376,7 @@ def test_training_steps_equal_the_reference_written_independently(data_dir, floa
         torch.manual_seed(step)
         trainer._train_step()
         torch.manual_seed(step)  # the same z: both draw G's noise and nothing else, in the same order
-        lse_unl = torch.logsumexp(pd(unl, noise=False), 1)
-        lse_fake = torch.logsumexp(pd(pg(100).detach(), noise=False), 1)
-        loss_lab = F.cross_entropy(pd(lab, noise=False), data.y[rows[:, 1]])
-        loss_unl = -0.5 * lse_unl.mean() + 0.5 * F.softplus(lse_unl).mean() + 0.5 * F.softplus(lse_fake).mean()
-        d_optim.zero_grad()
-        (loss_lab + loss_unl).backward()
-        d_optim.step()
-        real = pd(unl2, noise=False, features=True).mean(0)
-        loss_gen = (pd(pg(100), noise=False, features=True).mean(0) - real).square().mean()
-        g_optim.zero_grad()
-        loss_gen.backward()
-        g_optim.step()
+        port.step(pg, pd, d_optim, g_optim, unl, lab, data.y[rows[:, 1]], unl2, noise=False)
         for ours, theirs in pairs:
             torch.testing.assert_close(ours.detach(), theirs.detach(), rtol=0, atol=1e-5)
     # Adam moved every trained tensor by about lr (3e-3) a step: far beyond the tolerance.
