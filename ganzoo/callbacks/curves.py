@@ -53,11 +53,9 @@ def plot_curves(series: dict[str, list[tuple[float, float]]], path: str | Path,
     for i, (name, values) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
         line = [to_px(x, y) for x, y in values]
-        if len(line) > 1 and name in dashed:
-            for piece in _dashes(line):
+        if len(line) > 1:
+            for piece in _dashes(line) if name in dashed else [line]:
                 draw.line(piece, fill=colour, width=2)
-        elif len(line) > 1:
-            draw.line(line, fill=colour, width=2)
         draw.text((width - right + 10, top + 16 * i), name, fill=colour)
     image.save(path)
     return path
