@@ -115,7 +115,7 @@ def build(
     return Trainer(
         generator, discriminator, loss, data,
         batch_size=recipe.batch_size, steps=recipe.steps, epochs=recipe.epochs,
-        n_critic=recipe.n_critic, simultaneous=recipe.simultaneous,
+        n_critic=recipe.n_critic, g_steps=recipe.g_steps, simultaneous=recipe.simultaneous,
         g_optim=recipe.g_optim, d_optim=recipe.d_optim,
         device=device, seed=recipe.seed, amp=recipe.amp, log_every=recipe.log_every,
         callbacks=callbacks, recipe=recipe,

@@ -95,8 +95,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------- run
-IDENTITY = ("dataset", "generator", "discriminator", "loss", "g_optim", "d_optim", "n_critic", "simultaneous",
-            "seed")
+IDENTITY = ("dataset", "generator", "discriminator", "loss", "g_optim", "d_optim", "n_critic", "g_steps",
+            "simultaneous", "seed")
 
 
 def _resolve_recipe(args: argparse.Namespace, saved: Recipe | None) -> Recipe:

@@ -69,11 +69,11 @@ COMPONENT_KINDS = {
 class Recipe:
     """Everything that defines a training run, and nothing about where it runs.
 
-    Length is ``steps`` (generator updates) or, when ``steps`` is ``None``,
+    Length is ``steps`` or, when ``steps`` is ``None``,
     ``epochs`` passes over the data. With ``eval_every`` set, ``eval_metrics``
     (default: those that apply to the dataset) are computed on ``eval_n``
     samples every that many steps and logged. Each step makes ``n_critic`` discriminator
-    updates, each on a fresh real batch, then one generator update; with
+    updates, each on a fresh real batch, then ``g_steps`` generator updates; with
     ``simultaneous``, one of each, both computed before either is applied. With ``d_ema``
     set, a moving average of D's weights (that rate per step) is kept, saved and
     used for evaluating a discriminator that classifies. ``lr_decay``, ``min_lr``,
@@ -91,6 +91,7 @@ class Recipe:
     steps: int | None = None
     epochs: int | None = 1
     n_critic: int = 1
+    g_steps: int = 1
     simultaneous: bool = False
     seed: int = 0
     amp: bool = False
@@ -110,7 +111,7 @@ class Recipe:
     description: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "n_critic", "log_every", "sample_every", "checkpoint_every"):
+        for name in ("batch_size", "n_critic", "g_steps", "log_every", "sample_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise GanzooError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.steps is None and self.epochs is None:
@@ -119,9 +120,9 @@ class Recipe:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise GanzooError(f"{name} must be at least 1, got {value}")
-        if self.simultaneous and self.n_critic != 1:
+        if self.simultaneous and (self.n_critic, self.g_steps) != (1, 1):
             raise GanzooError(f"simultaneous updates make one D update per G update; "
-                              f"set n_critic=1 (got {self.n_critic})")
+                              f"set n_critic=1 and g_steps=1 (got {self.n_critic} and {self.g_steps})")
         if self.d_ema is not None and not 0 < self.d_ema <= 1:
             raise GanzooError(f"d_ema is a rate per step in (0, 1], e.g. 1e-4; got {self.d_ema}")
         self.schedule()  # raises on settings out of range

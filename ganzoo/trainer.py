@@ -1,8 +1,8 @@
 """The alternating GAN protocol: the only training loop in ganzoo.
 
 Each step trains the discriminator ``n_critic`` times (real batches should be
-called real, generated ones fake, with G frozen), then the generator once
-(through a frozen D, so that D calls its samples real). With ``simultaneous``,
+called real, generated ones fake, with G frozen), then the generator ``g_steps``
+times (through a frozen D, so that D calls its samples real). With ``simultaneous``,
 both phases compute their gradients on the same G and D and both optimizers
 step afterwards, as the 2014 paper's and PacGAN's code do. What "called real"
 means is the loss's business; the trainer owns the loop, the devices, the
@@ -136,6 +136,7 @@ class Trainer:
         steps: int | None = None,
         epochs: int | None = 1,
         n_critic: int = 1,
+        g_steps: int = 1,
         simultaneous: bool = False,
         g_optim: OptimSpec = Component("adam", lr=2e-4, betas=(0.5, 0.999)),
         d_optim: OptimSpec = Component("adam", lr=2e-4, betas=(0.5, 0.999)),
@@ -155,9 +156,12 @@ class Trainer:
             raise GanzooError(
                 f"batch_size {batch_size} × n_critic {n_critic} exceeds the {len(data)} samples of the dataset"
             )
-        if simultaneous and n_critic != 1:
-            raise GanzooError(f"simultaneous updates make one D update per G update; set n_critic=1 (got {n_critic})")
-        self.batch_size, self.n_critic, self.seed = batch_size, n_critic, seed
+        if simultaneous and (n_critic, g_steps) != (1, 1):
+            raise GanzooError(f"simultaneous updates make one D update per G update; "
+                              f"set n_critic=1 and g_steps=1 (got {n_critic} and {g_steps})")
+        if g_steps < 1:
+            raise GanzooError(f"g_steps must be at least 1, got {g_steps}")
+        self.batch_size, self.n_critic, self.g_steps, self.seed = batch_size, n_critic, g_steps, seed
         self.simultaneous = simultaneous
         self.steps, self.epochs = steps, epochs
         self.amp, self.log_every = amp, log_every
@@ -165,7 +169,7 @@ class Trainer:
         self.recipe = recipe
         self.g_optim = make_optimizer(g_optim, self.generator.parameters(), self.device)
         self.d_optim = make_optimizer(d_optim, self.discriminator.parameters(), self.device)
-        self.step = 0  # completed generator updates
+        self.step = 0  # completed steps (n_critic D updates, then g_steps G updates)
         self.epoch = 0  # completed passes over the data
         self._cursor = 0  # batches drawn in the current epoch
         self._perm: Tensor | None = None
@@ -225,8 +229,9 @@ class Trainer:
                 batch = self._next_batch()
                 self._backward_d(batch)
                 self.d_optim.step()
-            self._backward_g(batch)
-            self.g_optim.step()
+            for _ in range(self.g_steps):  # on the last D batch: G's phase draws its own latents
+                self._backward_g(batch)
+                self.g_optim.step()
         self.generator.requires_grad_(True)
         self.discriminator.requires_grad_(True)
         if self._cursor >= self.batches_per_epoch:

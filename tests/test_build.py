@@ -51,8 +51,8 @@ def test_check_leaves_rng_and_batchnorm_statistics_untouched():
 
 
 def test_build_gives_a_trainer_with_the_recipe_settings(tiny_recipe, data_dir):
-    trainer = ganzoo.build(tiny_recipe.replace(batch_size=16, n_critic=2), data_dir=data_dir, device="cpu")
-    assert trainer.batch_size == 16 and trainer.n_critic == 2
+    trainer = ganzoo.build(tiny_recipe.replace(batch_size=16, n_critic=2, g_steps=3), data_dir=data_dir, device="cpu")
+    assert trainer.batch_size == 16 and trainer.n_critic == 2 and trainer.g_steps == 3
     assert trainer.data.spec == mnist_spec()
     assert isinstance(trainer.g_optim, torch.optim.Adam) and trainer.g_optim.defaults["betas"] == (0.5, 0.999)
 

@@ -75,6 +75,8 @@ def test_set_component_name_replaces_it(recipe):
         ("d_ema=2", "d_ema is a rate per step in (0, 1]"),
         ("d_ema=fast", "expected a number or null"),
         ("simultaneous=yes", "expected true or false"),
+        ("g_steps=0", "g_steps must be at least 1"),
+        ("g_steps=two", "expected an integer"),
     ],
 )
 def test_bad_overrides_name_the_problem(recipe, override, message):
@@ -86,7 +88,7 @@ def test_bad_overrides_name_the_problem(recipe, override, message):
 
 def test_simultaneous_updates_refuse_several_critic_steps(recipe):
     assert apply_overrides(recipe, ["simultaneous=true"], lookup).simultaneous is True
-    with pytest.raises(GanzooError, match="one D update per G update; set n_critic=1 \\(got 5\\)"):
+    with pytest.raises(GanzooError, match="one D update per G update; set n_critic=1 and g_steps=1 \\(got 5 and 1\\)"):
         apply_overrides(recipe, ["simultaneous=true", "n_critic=5"], lookup)
 
 

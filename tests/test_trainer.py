@@ -91,6 +91,20 @@ def test_n_critic_makes_that_many_d_updates_per_g_update(small_mnist):
     assert [phase for phase, *_ in spy.seen] == (["D"] * 4 + ["G"]) * 3
 
 
+def test_g_steps_makes_that_many_g_updates_through_the_same_d(small_mnist):
+    trainer = make_trainer(small_mnist, steps=2, n_critic=2, g_steps=3)
+    spy = trainer.loss = SpyLoss()
+    g0 = [p.detach().clone() for p in trainer.generator.parameters()]
+    trainer.fit()
+    assert [phase for phase, *_ in spy.seen] == (["D"] * 2 + ["G"] * 3) * 2
+    assert trainer.g_optim.state_dict()["state"][0]["step"].item() == 6  # three updates a step
+    assert trainer.d_optim.state_dict()["state"][0]["step"].item() == 4
+    g_phases = [d_at_g for phase, _, _, d_at_g, _ in spy.seen if phase == "G"]
+    for first, later in ((g_phases[0], g_phases[1]), (g_phases[0], g_phases[2])):
+        assert all(torch.equal(a, b) for a, b in zip(first, later))  # D held still across G's updates
+    assert not all(torch.equal(a, b) for a, b in zip(g0, trainer.generator.parameters()))
+
+
 def test_simultaneous_updates_take_both_gradients_before_either_step(small_mnist):
     trainer = make_trainer(small_mnist, steps=2, simultaneous=True)
     spy = trainer.loss = SpyLoss()
@@ -112,9 +126,10 @@ def test_only_simultaneous_g_updates_ignore_the_same_steps_d_update(small_mnist,
     assert same_g == simultaneous
 
 
-def test_simultaneous_updates_need_one_d_update_per_step(small_mnist):
-    with pytest.raises(GanzooError, match="set n_critic=1"):
-        make_trainer(small_mnist, n_critic=2, simultaneous=True)
+@pytest.mark.parametrize("n_critic, g_steps", [(2, 1), (1, 3)])
+def test_simultaneous_updates_need_one_update_of_each_per_step(small_mnist, n_critic, g_steps):
+    with pytest.raises(GanzooError, match=f"set n_critic=1 and g_steps=1 \\(got {n_critic} and {g_steps}\\)"):
+        make_trainer(small_mnist, n_critic=n_critic, g_steps=g_steps, simultaneous=True)
 
 
 def test_epochs_set_the_length_and_fire_epoch_events(small_mnist):
