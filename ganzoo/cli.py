@@ -1,4 +1,4 @@
-"""The ``ganzoo`` command: run, list, plugins, sample, eval, data.
+"""The ``ganzoo`` command: run, list, plugins, sample, eval, classifier, data.
 
 Every user error is one line on stderr and exit status 2; Ctrl-C during a run
 saves a checkpoint and exits with 130 and the command that resumes it.
@@ -22,11 +22,12 @@ from . import checkpoint
 from .errors import GanzooError
 from .recipe import COMPONENT_KINDS, Recipe, apply_overrides
 from .registry import KINDS, default_registry
-from .settings import DATA_DIR_ENV, data_dir as resolve_data_dir
+from .settings import CACHE_DIR_ENV, DATA_DIR_ENV, data_dir as resolve_data_dir
 
 console = Console()
 err = Console(stderr=True)
-LISTED = (*KINDS, "optimizers")  # what `ganzoo list` shows: the plugin kinds and the optimizer names
+LISTED = (*KINDS, "optimizers")
+CACHE_HELP = f"where reference classifiers are cached (default ${CACHE_DIR_ENV}, else ~/.cache/ganzoo)"  # what `ganzoo list` shows: the plugin kinds and the optimizer names
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,9 +85,22 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("-n", type=int, default=10_000, help="generated samples, and real test samples compared (default 10000)")
     ev.add_argument("--json", type=Path, help="where to write the results (default: beside the checkpoint)")
     ev.add_argument("--data-dir", type=Path)
+    ev.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
     ev.add_argument("--device", default="auto")
     ev.add_argument("--seed", type=int, default=0)
     ev.set_defaults(func=cmd_eval)
+
+    clf = sub.add_parser("classifier", help="the reference classifiers whose features evaluation measures in")
+    clf_sub = clf.add_subparsers(dest="action", required=True)
+    clf_list = clf_sub.add_parser("list", help="which are trained and cached, with their test accuracy")
+    clf_list.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
+    clf_list.set_defaults(func=cmd_classifier_list)
+    clf_train = clf_sub.add_parser("train", help="train one now and cache it (otherwise done on first use)")
+    clf_train.add_argument("dataset", help="a dataset with a reference classifier (see `ganzoo classifier list`)")
+    clf_train.add_argument("--force", action="store_true", help="retrain even when a valid one is cached")
+    clf_train.add_argument("--data-dir", type=Path, help=f"dataset folder (default ${DATA_DIR_ENV})")
+    clf_train.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
+    clf_train.set_defaults(func=cmd_classifier_train)
 
     data = sub.add_parser("data", help="which datasets are present where")
     data.add_argument("--data-dir", type=Path)
@@ -313,7 +327,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     classify = _classifier(recipe, spec, state, device)
     with torch.no_grad():
         values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
-                          args.data_dir, seed=args.seed, conditional=getattr(generator, "conditional", False),
+                          args.data_dir, args.cache_dir, seed=args.seed, conditional=getattr(generator, "conditional", False),
                           classify=classify)
     table = Table(title=f"{recipe.name} at step {state['step']} ({args.checkpoint})", title_justify="left")
     table.add_column("metric", style="bold cyan")
@@ -331,6 +345,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise GanzooError(f"cannot write {out} ({exc.strerror}); choose another with --json") from None
     console.print(f"wrote {out}")
     return 0
+
+
+# --------------------------------------------------------------------------- classifier
+def cmd_classifier_list(args: argparse.Namespace) -> int:
+    from .metrics.classifier import SETTINGS, cache_paths, inspect_cache
+
+    table = Table()
+    for column in ("dataset", "status", "test accuracy", "required"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("file", overflow="fold")
+    for name, settings in SETTINGS.items():
+        classifier, problem = inspect_cache(name, args.cache_dir)
+        weights, _ = cache_paths(name, args.cache_dir)
+        floor = f"≥ {100 * settings['min_accuracy']:.1f}%"
+        if classifier is None:
+            table.add_row(name, f"[yellow]{problem}[/]", "", floor, f"`ganzoo classifier train {name}`")
+        else:
+            table.add_row(name, "[green]cached[/]", f"{100 * classifier.accuracy:.2f}%", floor, str(weights))
+    console.print(table)
+    return 0
+
+
+def cmd_classifier_train(args: argparse.Namespace) -> int:
+    from .metrics.classifier import SETTINGS, cache_paths, load_cached, reference_classifier
+
+    cached = load_cached(args.dataset, args.cache_dir) if args.dataset in SETTINGS and not args.force else None
+    if cached is not None:
+        console.print(f"{args.dataset}: already cached, {100 * cached.accuracy:.2f}% test accuracy "
+                      f"({cache_paths(args.dataset, args.cache_dir)[0]}); --force retrains it", soft_wrap=True)
+        return 0
+    classifier = reference_classifier(args.dataset, args.data_dir, args.cache_dir, retrain=True)
+    weights, _ = cache_paths(args.dataset, args.cache_dir)
+    console.print(f"{args.dataset}: {100 * classifier.accuracy:.2f}% test accuracy, cached in {weights}",
+                  soft_wrap=True)
+    # Below the floor, training has already logged a warning saying so.
+    return 0 if classifier.accuracy >= SETTINGS[args.dataset]["min_accuracy"] else 1
 
 
 # --------------------------------------------------------------------------- data

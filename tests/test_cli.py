@@ -10,7 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from ganzoo import checkpoint
+import ganzoo
+from ganzoo import Component, checkpoint
 from ganzoo.cli import main
 
 TINY = ["--set", "generator.hidden=[64,128]", "--set", "generator.latent_dim=32",
@@ -164,9 +165,15 @@ def test_eval_prints_a_table_and_writes_json(cli, tmp_path, mnist_classifier):
     out = tmp_path / "run"
     assert cli("run", "vanilla-mnist", *TINY, "--set", "steps=5", "--out", str(out)).returncode == 0
     ckpt = out / "checkpoints" / "last.pt"
+    from ganzoo.metrics.classifier import save_cached
+
+    save_cached("mnist", mnist_classifier, tmp_path / "cache")
+    empty = tmp_path / "env-cache"  # GANZOO_CACHE_DIR: --cache-dir wins over it, so nothing is trained here
     result = cli("eval", str(ckpt), "--metrics", "fd,precision,recall,classes", "-n", "500",
-                 "--json", str(tmp_path / "e.json"), timeout=600)
+                 "--json", str(tmp_path / "e.json"), "--cache-dir", str(tmp_path / "cache"),
+                 env={"GANZOO_CACHE_DIR": str(empty)}, timeout=600)
     assert result.returncode == 0, result.stderr
+    assert not empty.exists()
     assert "fd" in result.stdout and "recall" in result.stdout
     report = json.loads((tmp_path / "e.json").read_text())
     assert report["step"] == 5 and report["recipe"] == "vanilla-mnist"
@@ -208,3 +215,50 @@ def test_eval_n_larger_than_the_test_set(capsys, saved_run, mnist_classifier):
 def test_eval_ring_counts_modes(capsys, ring_run):
     assert main(["eval", str(ring_run), "-n", "1000"]) == 0
     assert "modes" in capsys.readouterr().out
+
+
+def _row(out: str, dataset: str) -> str:
+    return next(line for line in out.splitlines() if f" {dataset} " in line)
+
+
+def test_classifier_list_shows_what_is_cached_and_what_cannot_be_trusted(capsys, mnist_classifier, tmp_path):
+    from ganzoo.metrics import classifier as clf
+
+    clf.save_cached("mnist", mnist_classifier, tmp_path)
+    assert main(["classifier", "list", "--cache-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "cached" in _row(out, "mnist") and f"{100 * mnist_classifier.accuracy:.2f}%" in _row(out, "mnist")
+    assert "not trained yet" in _row(out, "fashion-mnist")
+    weights, _ = clf.cache_paths("mnist", tmp_path)
+    data = bytearray(weights.read_bytes())
+    data[-100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    assert main(["classifier", "list", "--cache-dir", str(tmp_path)]) == 0
+    assert "fails its checksum" in _row(capsys.readouterr().out, "mnist")
+
+
+def test_classifier_train_trains_caches_and_checks_the_floor(capsys, caplog, monkeypatch, data_dir, tmp_path):
+    from ganzoo.metrics import classifier as clf
+
+    real, seen = clf.train_classifier, []
+
+    def one_small_epoch(train_x, train_y, test_x, test_y, settings, progress=None):
+        # Real training on the first 512 real training images: quick, and short of the floor.
+        seen.append(len(train_x))
+        return real(train_x[:512], train_y[:512], test_x, test_y, {**settings, "epochs": 1, "batch_size": 64}, progress)
+
+    monkeypatch.setattr(clf, "train_classifier", one_small_epoch)
+    argv = ["classifier", "train", "mnist", "--cache-dir", str(tmp_path), "--data-dir", str(data_dir)]
+    assert main(argv) == 1
+    assert seen == [60_000] and "cached in" in capsys.readouterr().out
+    assert "test accuracy, below its 0.9930 floor" in caplog.text
+    trained = clf.load_cached("mnist", tmp_path)
+    test = ganzoo.load_dataset(Component("mnist", split="test"), data_dir)
+    accuracy = (trained.probs(test.x, test.spec.value_range).argmax(1) == test.y).double().mean().item()
+    assert trained.accuracy == pytest.approx(accuracy, abs=1e-4) and 0.1 < accuracy < 0.993
+    assert main(argv) == 0  # cached: reported, not retrained
+    assert "already cached" in capsys.readouterr().out and seen == [60_000]
+    assert main([*argv, "--force"]) == 1 and seen == [60_000, 60_000]
+    capsys.readouterr()
+    one_line_error(capsys, ["classifier", "train", "mnst", "--cache-dir", str(tmp_path)],
+                   "no reference classifier for dataset 'mnst' (did you mean mnist?)")

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..errors import GanzooError
+from ..errors import GanzooError, did_you_mean
 from ..settings import cache_dir
 
 log = logging.getLogger("ganzoo")
@@ -149,23 +149,30 @@ def cache_paths(dataset: str, root: str | os.PathLike | None = None) -> tuple[Pa
     return base / f"{dataset}-v{VERSION}.pt", base / f"{dataset}-v{VERSION}.json"
 
 
-def load_cached(dataset: str, root: str | os.PathLike | None = None) -> ReferenceClassifier | None:
-    """The cached classifier, or ``None`` if absent, altered or unreadable."""
+def inspect_cache(dataset: str, root: str | os.PathLike | None = None) -> tuple[ReferenceClassifier | None, str]:
+    """The cached classifier and ``""``, or ``None`` and why there is none to trust
+    (not trained yet, failing its checksum, unreadable)."""
     weights, meta_path = cache_paths(dataset, root)
     if not (weights.is_file() and meta_path.is_file()):
-        return None
+        return None, "not trained yet"
     try:
         meta = json.loads(meta_path.read_text())
         if meta.get("sha256") != _sha256(weights):
-            log.warning("ganzoo: cached %s classifier fails its checksum; retraining it", dataset)
-            return None
+            return None, "fails its checksum"
         state = torch.load(weights, map_location="cpu", weights_only=True)
         model = ReferenceCNN(meta.get("num_classes", 10), meta.get("channels", 1))
         model.load_state_dict(state)
     except Exception as exc:  # anything odd in the cache means: do not trust it
-        log.warning("ganzoo: cached %s classifier is unreadable (%s); retraining it", dataset, exc)
-        return None
-    return ReferenceClassifier(model, meta)
+        return None, f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
+    return ReferenceClassifier(model, meta), ""
+
+
+def load_cached(dataset: str, root: str | os.PathLike | None = None) -> ReferenceClassifier | None:
+    """The cached classifier, or ``None`` if absent, altered or unreadable."""
+    classifier, problem = inspect_cache(dataset, root)
+    if classifier is None and problem != "not trained yet":
+        log.warning("ganzoo: cached %s classifier %s; retraining it", dataset, problem)
+    return classifier
 
 
 def save_cached(dataset: str, classifier: ReferenceClassifier, root: str | os.PathLike | None = None) -> Path:
@@ -182,14 +189,17 @@ def save_cached(dataset: str, classifier: ReferenceClassifier, root: str | os.Pa
     return weights
 
 
-def reference_classifier(dataset: str, data_dir=None, cache=None, progress: bool = True) -> ReferenceClassifier:
-    """The reference classifier of ``dataset``: from the cache, or trained now and cached."""
+def reference_classifier(dataset: str, data_dir=None, cache=None, progress: bool = True,
+                         retrain: bool = False) -> ReferenceClassifier:
+    """The reference classifier of ``dataset``: from the cache, or trained now and cached
+    (``retrain``: trained now even when a valid one is cached)."""
     if dataset not in SETTINGS:
         raise GanzooError(
-            f"no reference classifier for dataset {dataset!r} (there are: {', '.join(SETTINGS)}); "
+            f"no reference classifier for dataset {dataset!r}{did_you_mean(dataset, SETTINGS)} "
+            f"(there are: {', '.join(SETTINGS)}); "
             "classifier metrics (fd, score, precision, recall, density, coverage) do not apply to it"
         )
-    cached = load_cached(dataset, cache)
+    cached = None if retrain else load_cached(dataset, cache)
     if cached is not None:
         return cached
     from ..build import load_dataset
