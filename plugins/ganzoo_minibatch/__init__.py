@@ -32,6 +32,10 @@ def _mixture(dataset: str, minibatch: bool, description: str) -> Recipe:
     return Recipe(
         dataset=Component(dataset), generator=MIXTURE_G, discriminator=discriminator,
         g_optim=MIXTURE_ADAM, d_optim=MIXTURE_ADAM,
+        # openai/improved-gan's minibatch-discrimination scripts make three G updates per
+        # D update; the plain GAN keeps PacGAN's one, with which it does better (with three
+        # it collapsed on the grid; docs/recipes/minibatch.md).
+        g_steps=3 if minibatch else 1,
         # PacGAN trains 400 epochs of 1,000 steps; 5 is what the CPU benchmark runs.
         batch_size=100, steps=None, epochs=5, log_every=100, sample_every=1000,
         description=description,

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 import ganzoo
-from ganzoo import Component, DataSpec, GanzooError
+from ganzoo import Component, DataSpec, GanzooError, checkpoint
 from ganzoo.cli import main
 from ganzoo_minibatch import MinibatchDiscrimination
 
@@ -143,6 +143,9 @@ def test_mixture_recipes_train_and_plot(tmp_path, name, capsys):
     image = Image.open(plots[-1]).convert("RGB")
     colours = {colour for _, colour in image.getcolors(1 << 20)}
     assert (214, 39, 40) in colours and (31, 119, 180) in colours  # modes in red, samples in blue
+    state = checkpoint.load(tmp_path / "checkpoints" / "last.pt")  # three G updates a step with the layer
+    updates = [state[f"{net}_optim"]["state"][0]["step"].item() for net in ("d", "g")]
+    assert updates == [30, 90 if name.startswith("mbd") else 30]
     assert main(["eval", str(tmp_path / "checkpoints" / "last.pt"), "-n", "500"]) == 0
     out = capsys.readouterr().out
     assert "modes_total" in out and "high_quality" in out
