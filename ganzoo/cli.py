@@ -26,8 +26,8 @@ from .settings import CACHE_DIR_ENV, DATA_DIR_ENV, data_dir as resolve_data_dir
 
 console = Console()
 err = Console(stderr=True)
-LISTED = (*KINDS, "optimizers")
-CACHE_HELP = f"where reference classifiers are cached (default ${CACHE_DIR_ENV}, else ~/.cache/ganzoo)"  # what `ganzoo list` shows: the plugin kinds and the optimizer names
+LISTED = (*KINDS, "optimizers")  # what `ganzoo list` shows: the plugin kinds and the optimizer names
+CACHE_HELP = f"where reference classifiers are cached (default ${CACHE_DIR_ENV}, else ~/.cache/ganzoo)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -327,8 +327,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     classify = _classifier(recipe, spec, state, device)
     with torch.no_grad():
         values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
-                          args.data_dir, args.cache_dir, seed=args.seed, conditional=getattr(generator, "conditional", False),
-                          classify=classify)
+                          args.data_dir, args.cache_dir, seed=args.seed,
+                          conditional=getattr(generator, "conditional", False), classify=classify)
     table = Table(title=f"{recipe.name} at step {state['step']} ({args.checkpoint})", title_justify="left")
     table.add_column("metric", style="bold cyan")
     table.add_column("value", justify="right")

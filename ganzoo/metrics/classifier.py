@@ -163,7 +163,8 @@ def inspect_cache(dataset: str, root: str | os.PathLike | None = None) -> tuple[
         model = ReferenceCNN(meta.get("num_classes", 10), meta.get("channels", 1))
         model.load_state_dict(state)
     except Exception as exc:  # anything odd in the cache means: do not trust it
-        return None, f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return None, f"unreadable ({first_line})"
     return ReferenceClassifier(model, meta), ""
 
 
