@@ -151,7 +151,8 @@ def _run_dir(args: argparse.Namespace, recipe: Recipe) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .build import build
-    from .callbacks import EMA, Checkpointer, Evaluate, LossCurves, MetricsLog, Progress, SampleGrid, SampleScatter
+    from .callbacks import (EMA, Checkpointer, CollapseWatch, Evaluate, LossCurves, MetricsLog, Progress, SampleGrid,
+                            SampleScatter)
 
     state = checkpoint.load(args.resume) if args.resume else None
     saved = Recipe.from_dict(state["recipe"]) if state and state.get("recipe") else None
@@ -164,6 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     callbacks = [
         *([EMA("discriminator", recipe.d_ema)] if recipe.d_ema is not None else []),  # first: saved up to date
         Progress(console=err, description=recipe.name),
+        CollapseWatch(console=err),
         MetricsLog(out / "metrics.jsonl"),
         LossCurves(out / "losses.png"),
         checkpoints,

@@ -1,5 +1,5 @@
 """Everything that watches a run: progress, logs, sample grids and scatter plots, checkpoints,
-parameter averages, optimiser schedules, curves, evaluation.
+parameter averages, optimiser schedules, curves, evaluation, a collapse warning.
 
 A callback is any object with some of the trainer's event methods
 (``on_train_start``, ``on_step_end``, ``on_log``, ``on_epoch_end``,
@@ -30,6 +30,7 @@ class Callback:
 
 
 from .checkpointing import Checkpointer  # noqa: E402
+from .collapse import CollapseWatch  # noqa: E402
 from .curves import LossCurves  # noqa: E402
 from .ema import EMA  # noqa: E402
 from .evaluate import Evaluate  # noqa: E402
@@ -39,5 +40,5 @@ from .samples import SampleGrid, save_grid  # noqa: E402
 from .scatter import SampleScatter, save_scatter  # noqa: E402
 from .schedule import Schedule  # noqa: E402
 
-__all__ = ["Callback", "Checkpointer", "EMA", "Evaluate", "LossCurves", "MetricsLog", "Progress", "SampleGrid",
-           "SampleScatter", "Schedule", "save_grid", "save_scatter"]
+__all__ = ["Callback", "Checkpointer", "CollapseWatch", "EMA", "Evaluate", "LossCurves", "MetricsLog", "Progress",
+           "SampleGrid", "SampleScatter", "Schedule", "save_grid", "save_scatter"]
