@@ -12,19 +12,19 @@ with (``d_ema``), and at the end a table per seed and the mean. The paper
 ``loss.unlabeled_weight=0``) and ``port``: an independent plain-PyTorch port of
 the reference script (``ssgan_port.py``) on the same images and labels. Each
 epoch's line also shows D(G(z)), which falls to ~0 when G collapses.
-``--output`` sets G's last activation for ``ssgan`` and ``port`` (the recipe's
-is softplus, the reference's sigmoid), ``--adam reference`` the reference's
-Adam for both (``adam-eps-inside`` in ganzoo), and ``--set`` any field of the
-recipe for ``ssgan`` and ``labels-only``, as ``ganzoo run --set`` does.
+``--output`` sets G's last activation for ``ssgan`` and ``port`` (the recipe's,
+like the reference's, is sigmoid), ``--adam`` the Adam of every run
+(``reference``: ε inside the square root, ``adam-eps-inside`` in ganzoo, the
+recipe's; ``torch``: torch's), and ``--set`` any field of the recipe for
+``ssgan`` and ``labels-only``, as ``ganzoo run --set`` does.
 
 ``--plot PNG LOG …`` draws the test-error curves of finished or interrupted
 runs instead: this script's JSONL logs and ``ganzoo run``'s ``metrics.jsonl``
 files (those are named after their run folder).
 
     python benchmarks/semi_supervised.py --seeds 3 --epochs 4
-    python benchmarks/semi_supervised.py --runs ssgan,port --seeds 1 --epochs 15 --output sigmoid
-    python benchmarks/semi_supervised.py --runs ssgan,port --output sigmoid --adam reference \
-        --set dataset.second_unlabelled=true --seeds 4 --epochs 12      # how often the sigmoid G collapses
+    python benchmarks/semi_supervised.py --runs ssgan,port --seeds 4 --epochs 12   # how often the sigmoid G collapses
+    python benchmarks/semi_supervised.py --runs ssgan,port --seeds 1 --epochs 15 --adam torch   # it does here
     python benchmarks/semi_supervised.py --plot curves.png runs/semi-supervised.jsonl runs/ssl0/metrics.jsonl
 """
 
@@ -47,17 +47,25 @@ from ganzoo.recipe import apply_overrides
 RUNS = ("ssgan", "labels-only", "port")
 
 
-def ganzoo_recipe(overrides: list[str], adam: str = "torch"):
-    """``ssgan-mnist-100`` with ``--set`` overrides and, for ``adam="reference"``,
-    ``adam-eps-inside`` at the recipe's learning rate and betas."""
+ADAMS = {"reference": "adam-eps-inside", "torch": "adam"}
+
+
+def ganzoo_recipe(overrides: list[str], adam: str | None = None):
+    """``ssgan-mnist-100`` with ``--set`` overrides and, for ``adam`` ``"reference"`` or
+    ``"torch"``, that Adam at the recipe's learning rate and betas (``None``: the recipe's)."""
     recipe = apply_overrides(ganzoo.get_recipe("ssgan-mnist-100"), overrides, ganzoo.default_registry().factory)
-    if adam == "reference":
+    if adam is not None:
         optims = {}
         for field in ("g_optim", "d_optim"):
             options = getattr(recipe, field).options
-            optims[field] = Component("adam-eps-inside", **{k: options[k] for k in ("lr", "betas") if k in options})
+            optims[field] = Component(ADAMS[adam], **{k: options[k] for k in ("lr", "betas") if k in options})
         recipe = recipe.replace(**optims)
     return recipe
+
+
+def port_adam(recipe) -> str:
+    """The port's name for the Adam the recipe's D trains with."""
+    return "reference" if recipe.d_optim.name == ADAMS["reference"] else "torch"
 
 
 def run_one(job: dict) -> dict:
@@ -117,7 +125,7 @@ def _run_port(job: dict, recipe, test) -> dict:
     checkpoint = Path(job["log"]).with_name(f"{Path(job['log']).stem}-port-{job['seed']}.pt")
     curve = train(data.x.flatten(1), data.labelled_index, data.y, test.x.flatten(1), test.y, seed=job["seed"],
                   epochs=job["epochs"], output=recipe.generator.options["output"], ema=job["ema"],
-                  device=job["device"], version=job["port_version"], adam=job["adam"], checkpoint=checkpoint,
+                  device=job["device"], version=job["port_version"], adam=port_adam(recipe), checkpoint=checkpoint,
                   on_epoch=report)
     return {**job, "curve": curve, "seconds_per_epoch": curve[-1]["seconds"] / len(curve)}
 
@@ -159,8 +167,9 @@ def main() -> None:
     parser.add_argument("--output", choices=("sigmoid", "softplus"), help="G's last activation (default: the recipe's)")
     parser.add_argument("--port-version", choices=tuple(VERSIONS), default="0fa06b5",
                         help="which commit of the reference script the port follows (see ssgan_port.py)")
-    parser.add_argument("--adam", choices=("torch", "reference"), default="torch",
-                        help="Adam of every run: torch's, or the reference's with ε inside the square root")
+    parser.add_argument("--adam", choices=tuple(ADAMS),
+                        help="Adam of every run: the reference's, with ε inside the square root, or torch's "
+                             "(default: the recipe's, the reference's)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a field of the recipe for ssgan and labels-only, as `ganzoo run --set`")
     parser.add_argument("--out", type=Path, default=Path("runs/semi-supervised.json"))

@@ -135,12 +135,13 @@ class SemiSupervisedGenerator(Generator):
     """z ~ U(0, 1)^100 → (linear, BatchNorm without scale, softplus) × 2 (500 wide) →
     weight-normalised linear → ``output``, for data in [0, 1].
 
-    ``output="sigmoid"`` is the reference's last activation. ``"softplus"`` is the
-    one another PyTorch port of the reference (Sleepychord/ImprovedGAN-pytorch)
-    switched to: with a sigmoid under torch's Adam, G falls behind D from the first
-    few hundred steps and later collapses onto one saturated image; under the
-    reference's Adam (``adam-eps-inside``) it rarely does (1 of 5 seeds in ganzoo,
-    none of 6 runs of a port of the reference; docs: the semi-supervised page).
+    ``output="sigmoid"`` is the reference's last activation and the recipe's. With a
+    sigmoid under torch's Adam, G falls behind D from the first few hundred steps and
+    later collapses onto one saturated image; under the reference's Adam
+    (``adam-eps-inside``) it rarely does (1 of 5 seeds in ganzoo, none of 6 runs of a
+    port of the reference; docs: the semi-supervised page). ``"softplus"``, the one
+    another PyTorch port (Sleepychord/ImprovedGAN-pytorch) switched to, did not
+    collapse in any run measured but levelled off far from the paper's error.
     Softplus samples are not capped at 1.
     """
 

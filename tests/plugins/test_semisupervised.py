@@ -339,18 +339,19 @@ def _port():
 
 
 def test_training_steps_equal_the_reference_written_independently(data_dir, float64):
-    # With the same weights, batches and z, and D's noise off, ganzoo's trainer, loss
-    # and adam-eps-inside move G and D as the port's step of the reference does
-    # (train_mnist_feature_matching.py written again in plain PyTorch). In float64 the
-    # two agree to ~1e-6 (the port's G keeps the reference's 1e-6 inside its output
-    # normalisation); every step moves the weights by ~3e-3.
+    # With the same weights, batches and z, and D's noise off, the shipped recipe's data,
+    # networks, loss and optimizers, through ganzoo's trainer, move G and D as the port's
+    # step of the reference does (train_mnist_feature_matching.py written again in plain
+    # PyTorch, with the reference's own settings). In float64 the two agree to ~1e-6 (the
+    # port's G keeps the reference's 1e-6 inside its output normalisation); every step
+    # moves the weights by ~3e-3.
     port = _port()
-    data = ganzoo.load_dataset(Component("semi-supervised", base="mnist", labels=100, value_range=(0.0, 1.0),
-                                         second_unlabelled=True), data_dir)
+    recipe = ganzoo.get_recipe("ssgan-mnist-100")
+    data = ganzoo.load_dataset(recipe.dataset, data_dir)
     data.x = data.x.double()
     torch.manual_seed(0)
-    G = ganzoo.create("generators", Component("ssgan-mlp", output="sigmoid"), data.spec)
-    D = ganzoo.create("discriminators", Component("ssgan-mlp", input_noise=0.0, noise=0.0), data.spec)
+    G = ganzoo.create("generators", recipe.generator, data.spec)
+    D = ganzoo.create("discriminators", recipe.discriminator.replace(input_noise=0.0, noise=0.0), data.spec)
     D.init_from_data(data.x)
     pg, pd = port._Generator("sigmoid"), port._Discriminator()
     g_linear = [m for m in G.net if isinstance(m, nn.Linear)]
@@ -363,9 +364,8 @@ def test_training_steps_equal_the_reference_written_independently(data_dir, floa
     with torch.no_grad():
         for ours, theirs in pairs:
             theirs.copy_(ours)
-    adam = Component("adam-eps-inside", lr=3e-3, betas=(0.5, 0.999))
-    trainer = ganzoo.Trainer(G, D, ganzoo.create("losses", "semi-supervised"), data, batch_size=100, steps=3,
-                             g_optim=adam, d_optim=adam, device="cpu", seed=0)
+    trainer = ganzoo.Trainer(G, D, ganzoo.create("losses", recipe.loss), data, batch_size=recipe.batch_size,
+                             steps=3, g_optim=recipe.g_optim, d_optim=recipe.d_optim, device="cpu", seed=0)
     d_optim = port._ReferenceAdam(pd.parameters(), lr=3e-3, betas=(0.5, 0.999))
     g_optim = port._ReferenceAdam(pg.parameters(), lr=3e-3, betas=(0.5, 0.999))
     perm = data.permutation(0, 0)  # the trainer's first epoch
