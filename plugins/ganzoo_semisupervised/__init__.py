@@ -44,10 +44,10 @@ def register_recipes(register):
     # root) at 3e-3 with β1 0.5, 100 labelled + 100 unlabelled images a step for D and a
     # second unlabelled permutation for G's feature matching, 300 epochs of 600 steps,
     # D evaluated through an average of its weights (rate 1e-4). Under torch's Adam the
-    # sigmoid G collapses within 6-18 epochs; under this one it collapsed in 1 of 5 ganzoo
-    # seeds (seed 0 on the CPU, at epoch 8: CollapseWatch warns). Before, the recipe ran
-    # a softplus G under torch's Adam, which never collapsed but levelled off at 259 ± 17
-    # wrong over three seeds (docs: the semi-supervised page).
+    # sigmoid G collapses within 6-18 epochs; under this one it collapsed in 1 of 10 ganzoo
+    # runs (seed 0 at epoch 8 on one CPU, not on another; CollapseWatch warns). Before, the
+    # recipe ran a softplus G under torch's Adam, which never collapsed but levelled off
+    # at 259 ± 17 wrong over three seeds (docs: the semi-supervised page).
     adam = Component("adam-eps-inside", lr=3e-3, betas=(0.5, 0.999))
     register("ssgan-mnist-100", Recipe(
         dataset=Component("semi-supervised", base="mnist", labels=100, value_range=(0.0, 1.0),

@@ -138,7 +138,7 @@ class SemiSupervisedGenerator(Generator):
     ``output="sigmoid"`` is the reference's last activation and the recipe's. With a
     sigmoid under torch's Adam, G falls behind D from the first few hundred steps and
     later collapses onto one saturated image; under the reference's Adam
-    (``adam-eps-inside``) it rarely does (1 of 5 seeds in ganzoo, none of 6 runs of a
+    (``adam-eps-inside``) it rarely does (1 of 10 ganzoo runs, none of 6 runs of a
     port of the reference; docs: the semi-supervised page). ``"softplus"``, the one
     another PyTorch port (Sleepychord/ImprovedGAN-pytorch) switched to, did not
     collapse in any run measured but levelled off far from the paper's error.
