@@ -4,10 +4,8 @@ import io
 from types import SimpleNamespace
 
 import pytest
-import torch
 from rich.console import Console
 
-import ganzoo
 from ganzoo import Component
 from ganzoo.callbacks import CollapseWatch
 
@@ -40,10 +38,7 @@ def test_warns_once_after_patience_steps_below_the_threshold():
 
 def test_the_count_starts_where_the_first_low_interval_began():
     watch, out = _watch(threshold=0.01, patience=300)
-    trainer = SimpleNamespace(step=0, log_every=100)
-    for step, value in [(100, 0.5), (200, 0.005), (300, 0.005), (400, 0.005)]:
-        trainer.step = step
-        watch.on_log(trainer, {"d_fake": value})
+    _feed(watch, 100, [0.5, 0.005, 0.005, 0.005])
     # low in the intervals 100-200, 200-300, 300-400: 300 steps by step 400
     assert watch.warned_at == 400 and "since step 100 (300 steps" in out.getvalue()
 
@@ -68,30 +63,17 @@ def test_bad_settings_are_refused(kwargs, message):
         CollapseWatch(**kwargs)
 
 
-def test_a_real_run_whose_discriminator_wins_outright_is_flagged(small_mnist, tiny_recipe):
+def test_a_real_run_whose_discriminator_wins_outright_is_flagged(small_mnist, trainer_for):
     # G's learning rate 0: a fixed, untrained G that D, at a brisk rate, learns to reject on real MNIST.
-    recipe = tiny_recipe.replace(steps=200, log_every=10, g_optim=Component("adam", lr=0.0),
-                                 d_optim=Component("adam", lr=1e-3))
     watch, out = _watch(threshold=0.01, patience=50)
-    torch.manual_seed(0)
-    trainer = ganzoo.Trainer(
-        ganzoo.create("generators", recipe.generator, small_mnist.spec),
-        ganzoo.create("discriminators", recipe.discriminator, small_mnist.spec),
-        ganzoo.create("losses", recipe.loss), small_mnist, batch_size=32, steps=recipe.steps, device="cpu",
-        g_optim=recipe.g_optim, d_optim=recipe.d_optim, log_every=recipe.log_every, callbacks=[watch])
-    trainer.fit()
+    trainer = trainer_for(small_mnist, 200, [watch], log_every=10, g_optim=Component("adam", lr=0.0),
+                          d_optim=Component("adam", lr=1e-3)).fit()
     assert trainer.last_metrics["d_fake"] < 0.01  # D did win: the warning is about something real
     assert watch.warned_at is not None and "D(G(z)) has averaged below 0.01" in out.getvalue()
 
 
-def test_a_healthy_run_is_not_flagged(small_mnist, tiny_recipe):
+def test_a_healthy_run_is_not_flagged(small_mnist, trainer_for):
     watch, out = _watch(threshold=0.01, patience=50)
-    torch.manual_seed(0)
-    trainer = ganzoo.Trainer(
-        ganzoo.create("generators", tiny_recipe.generator, small_mnist.spec),
-        ganzoo.create("discriminators", tiny_recipe.discriminator, small_mnist.spec),
-        ganzoo.create("losses", tiny_recipe.loss), small_mnist, batch_size=32, steps=200, device="cpu",
-        log_every=10, callbacks=[watch])
-    trainer.fit()
+    trainer = trainer_for(small_mnist, 200, [watch], log_every=10).fit()
     assert trainer.last_metrics["d_fake"] > 0.01
     assert watch.warned_at is None and out.getvalue() == ""
