@@ -7,8 +7,15 @@ registered through the ``ganzoo`` entry-point group of its distribution::
     [project.entry-points.ganzoo]
     lsgan = "ganzoo_lsgan"
 
-Names are global: two plugins registering the same name under the same kind is
-an error naming both. Factories are looked up by name when a recipe is built.
+Names are global, and a plugin can only break itself. Each ``register`` call is
+checked: the name is a non-empty string without spaces, the object is callable
+(a ``ganzoo.Recipe`` for recipes). A hook that raises anything (``SystemExit``
+included) or registers something invalid drops that whole plugin, even what it
+registered before, with one warning naming its distribution and
+``GANZOO_DISABLE_PLUGINS=<plugin>``. When a name is already taken under a kind,
+the built-in (distribution ``ganzoo``) keeps it whatever the load order, else
+the plugin registered first; the other plugin gets one warning and loses only
+that entry. Factories are looked up by name when a recipe is built.
 """
 
 from __future__ import annotations
@@ -61,8 +68,12 @@ def register_datasets(register):
     optional labels and labelled-mask, and its ``DataSpec``). ``root`` is the
     data directory from ``--data-dir`` or ``GANZOO_DATA_DIR``; a factory that
     cannot find its files raises ``GanzooError`` saying which file goes where.
-    A factory may carry a ``locate(root)`` attribute returning ``{file: path or
-    None}``, which ``ganzoo data`` uses to show what is present where.
+    A factory may carry a ``locate(root)`` attribute returning a list of
+    ``ganzoo.DataFile``, one per file it reads: the ``path`` it would read
+    (``None`` if missing), the ``problem`` its checks find there ('' if intact),
+    the ``folder`` a copy belongs in (the folder it actually reads, even when
+    that is another dataset's) and whether it ``downloads`` the file itself.
+    ``ganzoo data`` reports each dataset as present, damaged or missing from it.
     """
 
 

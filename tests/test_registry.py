@@ -48,11 +48,106 @@ def test_unknown_names_suggest_close_matches():
     assert "ganzoo list datasets" in str(info.value)
 
 
-def test_duplicate_names_are_an_error_naming_both_plugins(registry):
-    registry.register(make_plugin(generators={"mlp": object}), name="copycat")
-    with pytest.raises(GanzooError) as info:
-        registry.entries("generators")
-    assert "'vanilla'" in str(info.value) and "'copycat'" in str(info.value)
+def test_a_duplicate_name_is_kept_by_the_builtin_and_costs_the_other_plugin_only_that_entry(registry, caplog):
+    def spare():
+        """Spare generator."""
+    registry.register(make_plugin(generators={"mlp": spare, "copycat-gen": spare}), name="copycat")
+    assert registry.get("generators", "mlp").plugin == "vanilla"
+    assert registry.get("generators", "copycat-gen").plugin == "copycat"
+    warnings = [r.getMessage() for r in caplog.records if "'copycat'" in r.getMessage()]
+    assert len(warnings) == 1 and "generator 'mlp'" in warnings[0] and "'vanilla'" in warnings[0]
+    assert "GANZOO_DISABLE_PLUGINS=vanilla" not in warnings[0]
+    registry.entries("generators")  # re-collected after the register below: no second warning
+    registry.register(make_plugin(losses={"copycat-loss": spare}), name="copycat-2")
+    registry.entries("losses")
+    assert len([r for r in caplog.records if "'copycat'" in r.getMessage()]) == 1
+
+
+def test_the_builtin_keeps_its_name_whichever_loads_first(caplog):
+    reg = Registry()
+    reg.register(make_plugin(generators={"mlp": dict}), name="early")
+    reg.load_entrypoints()
+    assert reg.get("generators", "mlp").plugin == "vanilla"
+    assert any("'early'" in r.getMessage() and "'mlp'" in r.getMessage() for r in caplog.records)
+
+
+def test_between_two_other_plugins_the_first_registered_keeps_the_name():
+    reg = Registry()
+    reg.register(make_plugin(losses={"shared": dict}), name="one")
+    reg.register(make_plugin(losses={"shared": list, "own": set}), name="two")
+    assert reg.get("losses", "shared").obj is dict
+    assert reg.get("losses", "own").plugin == "two"
+    assert not reg.failed
+
+
+@pytest.mark.parametrize("kind, name, obj, error", [
+    ("recipes", "as-dict", {"generator": "mlp"}, "registered recipe 'as-dict' as dict, not a ganzoo.Recipe"),
+    ("generators", "number", 42, "registered generator 'number' as int, which is not callable"),
+    ("losses", "has space", dict, "registered a loss named 'has space'"),
+    ("datasets", "", dict, "registered a dataset named ''"),
+    ("discriminators", 7, dict, "registered a discriminator named 7"),
+])
+def test_an_invalid_registration_drops_the_whole_plugin(caplog, kind, name, obj, error):
+    reg = Registry()
+    hooks = {"generators": {"fine": dict}}
+    hooks.setdefault(kind, {})[name] = obj
+    reg.register(make_plugin(**hooks), name="invalid")
+    assert all(e.plugin != "invalid" for k in KINDS for e in reg.entries(k).values())
+    assert [info.name for info in reg.plugins()] == ["invalid"]
+    assert reg.plugins()[0].error.startswith(error)
+    assert len([r for r in caplog.records if "'invalid'" in r.getMessage()]) == 1
+
+
+@pytest.mark.parametrize("exc", [SystemExit(3), GanzooError("nope"), RuntimeError("boom")])
+def test_any_exception_in_a_hook_drops_the_plugin_with_one_warning(caplog, exc):
+    reg = Registry()
+    reg.register(make_plugin(generators={"fine": dict}), name="good")
+
+    def register_losses(register):
+        register("half", dict)
+        raise exc
+
+    plugin = make_plugin(generators={"early": dict})
+    plugin.register_losses = hookimpl(register_losses)
+    reg.register(plugin, name="buggy")
+    assert set(reg.entries("generators")) == {"fine"} and reg.entries("losses") == {}
+    reg.register(make_plugin(), name="later")  # re-collection: no second warning, no second failure
+    assert set(reg.entries("generators")) == {"fine"}
+    assert [r.getMessage() for r in caplog.records if "'buggy'" in r.getMessage()] == [
+        f"ganzoo: plugin 'buggy' (registered in code) failed in its register_losses hook and is skipped "
+        f"({type(exc).__name__}: {exc}); fix or unregister it"
+    ]
+    assert [(info.name, info.error) for info in reg.plugins() if info.error] == [
+        ("buggy", f"{type(exc).__name__}: {exc}")]
+    reg.unregister("buggy")
+    assert all(info.name != "buggy" for info in reg.plugins())
+
+
+def test_an_invalid_registration_fails_the_plugin_even_if_its_hook_catches_the_error():
+    reg = Registry()
+
+    def register_generators(register):
+        register("fine", dict)
+        try:
+            register("not fine", dict)
+        except Exception:
+            pass
+
+    reg.register(types.SimpleNamespace(register_generators=hookimpl(register_generators)), name="sly")
+    assert reg.entries("generators") == {}
+    assert reg.plugins()[-1].error.startswith("registered a generator named 'not fine'")
+
+
+def test_a_lookup_inside_a_hook_fails_only_that_plugin():
+    reg = Registry()
+    reg.register(make_plugin(generators={"fine": dict}), name="good")
+
+    def register_losses(register):
+        register("x", reg.get("generators", "fine").obj)
+
+    reg.register(types.SimpleNamespace(register_losses=hookimpl(register_losses)), name="nosy")
+    assert set(reg.entries("generators")) == {"fine"} and reg.entries("losses") == {}
+    assert "cannot be looked up inside a register hook" in reg.plugins()[-1].error
 
 
 def test_misspelt_hook_is_refused():
