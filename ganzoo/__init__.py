@@ -11,9 +11,10 @@ Compose registered components by name, or pass your own modules::
 from .build import build, check_compatible, create, load_dataset
 from .components import (Batch, DataSpec, Discriminator, GANLoss, Generator, classifies, discriminate, feature_width,
                          generate, output_activation)
-from .data import TensorData
+from .data import DataFile, TensorData
 from .errors import GanzooError
 from .hookspecs import hookimpl
+from .options import PositiveFloat, PositiveInt, Probability, Rule, Widths
 from .recipe import Component, Recipe
 from .registry import default_registry
 from .trainer import Trainer
@@ -27,7 +28,7 @@ def get_recipe(name: str) -> Recipe:
 
 
 __all__ = [
-    "Batch", "Component", "DataSpec", "Discriminator", "GANLoss", "GanzooError", "Generator",
+    "Batch", "Component", "DataFile", "DataSpec", "Discriminator", "GANLoss", "GanzooError", "Generator",
     "Recipe", "TensorData", "Trainer", "build", "check_compatible", "classifies", "create", "default_registry",
     "discriminate", "feature_width", "generate", "get_recipe", "hookimpl", "load_dataset", "output_activation",
 ]

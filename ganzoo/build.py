@@ -17,6 +17,7 @@ from torch import nn
 from .components import DataSpec, discriminate, generate
 from .data import TensorData
 from .errors import GanzooError
+from .options import check_option
 from .recipe import Component, Recipe
 from .registry import SINGULAR, Registry, default_registry
 from .settings import data_dir as resolve_data_dir
@@ -30,12 +31,23 @@ def create(kind: str, component: Component | str, *args: Any, registry: Registry
     losses nothing but their options.
     """
     component = Component(component) if isinstance(component, str) else component
-    factory = (registry or default_registry()).factory(kind, component.name)
+    registry = registry or default_registry()
+    entry = registry.get(kind, component.name)
+    what = f"{SINGULAR[kind]} {component.name!r}"
+    options = {name: check_option(entry.obj, name, value, what, what) for name, value in component.options.items()}
     try:
-        inspect.signature(factory).bind(*args, **component.options)
+        inspect.signature(entry.obj).bind(*args, **options)
     except TypeError as exc:
-        raise GanzooError(f"{SINGULAR[kind]} {component.name!r}: {exc}; check the recipe's options for it") from None
-    return factory(*args, **component.options)
+        raise GanzooError(f"{what}: {exc}; check the recipe's options for it") from None
+    try:
+        return entry.obj(*args, **options)
+    except GanzooError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a factory is a plugin's code; its failure is one line
+        first = (str(exc).strip().splitlines() or [""])[0]
+        shown = ", ".join(f"{k}={v!r}" for k, v in options.items()) or "no options"
+        raise GanzooError(f"{what} (plugin {entry.plugin!r}) could not be built with {shown}: "
+                          f"{type(exc).__name__}: {first}") from None
 
 
 def load_dataset(component: Component | str, data_dir: str | os.PathLike | None = None,

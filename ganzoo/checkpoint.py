@@ -10,39 +10,28 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .errors import GanzooError
+from .files import atomic_write, os_error
 
 FORMAT = "ganzoo-checkpoint"
 VERSION = 1
 
 
 def save(state: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Write ``state`` to ``path`` through a temporary file in the same directory and
-    an atomic rename, so a crash never leaves a half-written checkpoint behind."""
+    """Write ``state`` to ``path`` atomically (see :mod:`ganzoo.files`): a crash, a
+    kill or a full disk leaves the previous checkpoint as it was."""
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise GanzooError(f"cannot write checkpoint to {path.parent}: {exc.strerror}; choose another --out") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_write(path) as f:
             torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except GanzooError as exc:
+        kept = " (the previous checkpoint there is intact)" if path.is_file() else ""
+        raise GanzooError(f"{exc}{kept}") from None
     return path
 
 
@@ -50,17 +39,25 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     """Read a ganzoo checkpoint onto the CPU, or raise a one-line :class:`GanzooError`
     saying whether it is missing, corrupt, unsafe or not a ganzoo checkpoint."""
     path = Path(path)
+    if path.is_dir():
+        inside = [p for p in (path / "checkpoints" / "last.pt", path / "last.pt") if p.is_file()]
+        hint = f"; did you mean {inside[0]}?" if inside else "; pass the path of a .pt file in a run's checkpoints/"
+        raise GanzooError(f"{path} is a directory, not a checkpoint file{hint}")
     if not path.is_file():
         raise GanzooError(f"checkpoint {path} does not exist; pass the path of a .pt file in a run's checkpoints/")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Unsupported global" in str(exc) or "allowed global" in str(exc):
+        if "global" in str(exc).lower():
+            # weights_only refuses to import anything but tensors and plain data:
+            # the file asked for code (os.system, a class...), which never ran.
             raise GanzooError(
-                f"checkpoint {path} contains Python objects that would run code when loaded; "
-                "refusing it (only checkpoints written by ganzoo are accepted)"
+                f"checkpoint {path} asks to run Python code when loaded (untrusted or not written by ganzoo); "
+                "refused without running it"
             ) from None
         raise GanzooError(f"checkpoint {path} is corrupt or not a checkpoint file; use an earlier checkpoint") from None
+    except OSError as exc:
+        raise os_error(exc, path, "read") from None
     except Exception as exc:  # noqa: BLE001 - parsing untrusted bytes can fail in any way
         # Random or damaged bytes reach the unpickler as anything: IndexError,
         # KeyError, struct.error, zipfile.BadZipFile, EOFError... all mean corrupt.

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import checkpoint
+from .data import DataFile
 from .errors import GanzooError
 from .recipe import COMPONENT_KINDS, Recipe, apply_overrides
 from .registry import KINDS, default_registry
@@ -232,7 +234,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     for info in default_registry().plugins():
         if info.error:
             table.add_row(f"[red]{info.name}[/]", info.distribution or "", info.version or "",
-                          f"[red]failed to load: {info.error}[/]")
+                          f"[red]failed: {escape(info.error)}[/]")
         else:
             registers = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in info.registers.items())
             table.add_row(info.name, info.distribution or "(registered in code)", info.version or "", registers)
@@ -398,14 +400,27 @@ def cmd_data(args: argparse.Namespace) -> int:
         if locate is None:
             table.add_row(name, entry.plugin, "generated", "needs no files")
             continue
-        found = locate(root)
-        missing = [f for f, p in found.items() if p is None]
-        if not missing:
-            folders = sorted({str(p.parent) for p in found.values()})
-            table.add_row(name, entry.plugin, "[green]present[/]", ", ".join(folders))
+        files = list(locate(root))
+        if not all(isinstance(f, DataFile) for f in files):
+            table.add_row(name, entry.plugin, "[red]unknown[/]",
+                          "its locate(root) must return a list of ganzoo.DataFile (see `register_datasets`)")
+            continue
+        damaged = [f for f in files if f.status == "damaged"]
+        missing = [f for f in files if f.status == "missing"]
+        notes = [f"{f.path}: {f.problem}" for f in damaged]
+        for folder in dict.fromkeys(f.folder for f in missing):  # one note per folder, in order
+            here = [f for f in missing if f.folder == folder]
+            fetch = "downloaded on first use when online, or " if all(f.downloads for f in here) else ""
+            notes.append(f"{', '.join(f.name for f in here)} missing: {fetch}put them in {folder}/")
+        if damaged:
+            status = "[red]damaged[/]"
+        elif missing:
+            status = "[yellow]missing[/]"
         else:
-            table.add_row(name, entry.plugin, "[yellow]missing[/]",
-                          f"{', '.join(missing)}: downloaded on first use when online, or put them in {root / name}/")
+            status = "[green]present[/]"
+            notes = [f"verified in {', '.join(sorted({str(f.path.parent) for f in files}))}" if files
+                     else "needs no files"]
+        table.add_row(name, entry.plugin, status, escape("; ".join(notes)))
     console.print(table)
     return 0
 

@@ -8,6 +8,9 @@ DataLoader workers, no host-to-device copy per step.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -83,3 +86,28 @@ class TensorData:
             y=None if self.y is None else self.y[index],
             labelled=None if self.labelled is None else self.labelled[index],
         )
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file a dataset reads, as its factory's ``locate(root)`` reports it to ``ganzoo data``.
+
+    ``name`` is the file as the dataset asks for it and ``folder`` where a copy
+    belongs (the folder the dataset reads, also for a dataset that reads another
+    dataset's files). ``path`` is the file the dataset would read, ``None`` if it
+    finds none; ``problem`` says why that file is unusable ('' if it was checked
+    and is intact). ``downloads`` says whether the dataset fetches it when
+    missing and online.
+    """
+
+    name: str
+    folder: Path
+    path: Path | None = None
+    problem: str = ""
+    downloads: bool = False
+
+    @property
+    def status(self) -> Literal["present", "damaged", "missing"]:
+        if self.path is None:
+            return "missing"
+        return "damaged" if self.problem else "present"

@@ -8,15 +8,14 @@ the schedule. ``--set KEY=VALUE`` overrides reach every field with a typed check
 from __future__ import annotations
 
 import dataclasses
-import inspect
+import functools
 import json
-import types
 import typing
-from collections import abc
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Literal, Mapping, Sequence, Union, get_args, get_origin
+from typing import Any, Callable, Mapping, Sequence
 
 from .errors import GanzooError, did_you_mean
+from .options import check_option, coerce
 from .registry import SINGULAR
 
 
@@ -53,6 +52,10 @@ class Component:
 def _default_optim() -> Component:
     return Component("adam", lr=2e-4, betas=(0.5, 0.999))
 
+
+# The largest seed: the trainer derives its streams as seed + 1 and the data
+# order from the seed, and torch's generators take 64-bit seeds.
+MAX_SEED = 2**63 - 1
 
 # Which registry kind each component-valued field names.
 COMPONENT_KINDS = {
@@ -111,12 +114,26 @@ class Recipe:
     description: str = ""
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            hint = _field_types()[f.name]
+            if hint is Component:
+                if not isinstance(value, Component):
+                    raise GanzooError(
+                        f"recipe field {f.name} must be a Component (a registered name and its options), got "
+                        f"{type(value).__name__}; a recipe is plain data that a checkpoint can hold, so to train "
+                        f"with a Python object pass it to Trainer({f.name}=...) instead"
+                    )
+                continue
+            object.__setattr__(self, f.name, coerce(value, hint, f"recipe field {f.name}"))
+        if not 0 <= self.seed <= MAX_SEED:
+            raise GanzooError(f"seed must be between 0 and {MAX_SEED}, got {self.seed}")
         for name in ("batch_size", "n_critic", "g_steps", "log_every", "sample_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise GanzooError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.steps is None and self.epochs is None:
             raise GanzooError("a recipe needs a length: set steps=N or epochs=N")
-        for name in ("steps", "epochs", "eval_every"):
+        for name in ("steps", "epochs", "eval_every", "eval_n"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise GanzooError(f"{name} must be at least 1, got {value}")
@@ -148,17 +165,33 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Recipe":
+        if not isinstance(data, Mapping):
+            raise GanzooError(f"a recipe is a JSON object of fields, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise GanzooError(f"recipe has unknown fields {sorted(unknown)}")
-        kwargs = {
-            k: Component.from_dict(v) if k in COMPONENT_KINDS else v for k, v in data.items()
-        }
+        missing = [f.name for f in fields(cls) if f.name not in data
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise GanzooError(f"recipe lacks the fields {missing}")
+        kwargs = {}
+        for k, v in data.items():
+            if k in COMPONENT_KINDS:
+                if not (isinstance(v, Mapping) and isinstance(v.get("name"), str)
+                        and isinstance(v.get("options", {}), Mapping)):
+                    raise GanzooError(f"recipe field {k} must be {{\"name\": ..., \"options\": {{...}}}}, got {v!r}")
+                v = Component.from_dict(v)
+            kwargs[k] = v
         return cls(**kwargs)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
+
+
+@functools.cache
+def _field_types() -> dict[str, Any]:
+    return typing.get_type_hints(Recipe)
 
 
 def _plain(value: Any) -> Any:
@@ -215,7 +248,7 @@ def _apply_one(recipe: Recipe, key: str, value: Any, lookup: FactoryLookup) -> R
             lookup(kind, value)  # raises with close matches if unknown
             return recipe.replace(**{head: Component(value)})
         factory = lookup(kind, current.name)
-        checked = _check_option(factory, option, value, f"--set {key}", f"{SINGULAR[kind]} {current.name!r}")
+        checked = check_option(factory, option, value, f"--set {key}", f"{SINGULAR[kind]} {current.name!r}")
         return recipe.replace(**{head: current.replace(**{option: checked})})
     if option:
         raise GanzooError(f"--set {key}: {head!r} is a plain field with no options; use --set {head}=VALUE")
@@ -225,115 +258,3 @@ def _apply_one(recipe: Recipe, key: str, value: Any, lookup: FactoryLookup) -> R
     if head == "epochs" and checked is not None:
         changes["steps"] = None
     return recipe.replace(**changes)
-
-
-def _check_option(factory: Callable[..., Any], option: str, value: Any, where: str, what: str) -> Any:
-    try:
-        sig = inspect.signature(factory, eval_str=True)
-    except (NameError, TypeError, ValueError):
-        sig = inspect.signature(factory)
-    params = {
-        name: p
-        for name, p in sig.parameters.items()
-        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and name not in ("spec", "params", "root", "self")
-    }
-    if option not in params:
-        if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
-            return value
-        choices = ", ".join(params) or "none"
-        raise GanzooError(
-            f"{where}: {what} has no option {option!r}{did_you_mean(option, params)} (options: {choices})"
-        )
-    param = params[option]
-    annotation = param.annotation
-    if annotation is inspect.Parameter.empty and param.default is not inspect.Parameter.empty:
-        annotation = type(param.default) if param.default is not None else Any
-    return coerce(value, annotation, where)
-
-
-def coerce(value: Any, annotation: Any, where: str) -> Any:
-    """``value`` converted to ``annotation`` (ints widen to floats, lists to tuples),
-    or a :class:`GanzooError` naming the expected type."""
-    try:
-        return _coerce(value, annotation)
-    except (TypeError, ValueError):
-        raise GanzooError(f"{where}: expected {_type_name(annotation)}, got {value!r}") from None
-
-
-def _coerce(value: Any, tp: Any) -> Any:
-    if tp is Any or tp is inspect.Parameter.empty or isinstance(tp, (str, typing.TypeVar)):
-        return value
-    origin, args = get_origin(tp), get_args(tp)
-    if origin is Union or origin is types.UnionType:
-        if value is None and type(None) in args:
-            return None
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg)
-            except (TypeError, ValueError):
-                pass
-        raise TypeError
-    if origin is Literal:
-        if value in args:
-            return value
-        raise ValueError
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise TypeError
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise TypeError
-    if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise TypeError
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise TypeError
-    if tp in (tuple, list) or origin in (tuple, list, abc.Sequence):
-        if not isinstance(value, (list, tuple)):
-            raise TypeError
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            if len(args) != len(value):
-                raise ValueError
-            return tuple(_coerce(v, a) for v, a in zip(value, args))
-        item = args[0] if args else Any
-        items = [_coerce(v, item) for v in value]
-        return tuple(items) if (tp is tuple or origin is tuple) else items
-    if origin in (dict, Mapping) or tp is dict:
-        if isinstance(value, dict):
-            return value
-        raise TypeError
-    if isinstance(tp, type):
-        if isinstance(value, tp):
-            return value
-        raise TypeError
-    return value
-
-
-def _type_name(tp: Any) -> str:
-    if tp is type(None):
-        return "null"
-    origin, args = get_origin(tp), get_args(tp)
-    if origin is Union or origin is types.UnionType:
-        return " or ".join(_type_name(a) for a in args)
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in args)
-    if origin in (tuple, list, abc.Sequence) or tp in (tuple, list):
-        plural = {int: "integers", float: "numbers", str: "strings", bool: "booleans"}
-        return f"a list of {plural.get(args[0], 'values') if args else 'values'}"
-    if tp is float:
-        return "a number"
-    if tp is int:
-        return "an integer"
-    if tp is bool:
-        return "true or false"
-    if tp is str:
-        return "a string"
-    return getattr(tp, "__name__", str(tp))
-

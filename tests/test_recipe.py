@@ -67,7 +67,7 @@ def test_set_component_name_replaces_it(recipe):
         ("steps=2.5", "expected an integer"),
         ("amp=3", "expected true or false"),
         ("generator.hiden=[1]", "has no option 'hiden' (did you mean hidden"),
-        ("generator.hidden=12", "expected a list of integers, got 12"),
+        ("generator.hidden=12", "expected a list of integers each at least 1 (one or more), got 12"),
         ("loss=minmax", "unknown loss 'minmax' (did you mean minimax"),
         ("steps", "expected KEY=VALUE"),
         ("batch_size.x=1", "plain field"),

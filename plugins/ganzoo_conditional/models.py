@@ -8,15 +8,15 @@ than copied from it.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 import ganzoo
-from ganzoo import (Component, DataSpec, Discriminator, GanzooError, Generator, feature_width,
-                    output_activation)
+from ganzoo import (Component, DataSpec, Discriminator, GanzooError, Generator, PositiveInt, Probability,
+                    feature_width, output_activation)
 from ganzoo_vanilla.models import Maxout, init_linears
 
 
@@ -34,8 +34,9 @@ class ConditionalMLPGenerator(Generator):
 
     conditional = True
 
-    def __init__(self, spec: DataSpec, latent_dim: int = 100, z_hidden: int = 200, y_hidden: int = 1000,
-                 hidden: int = 1200, dropout: float = 0.5, batchnorm: bool = False,
+    def __init__(self, spec: DataSpec, latent_dim: PositiveInt = 100, z_hidden: PositiveInt = 200,
+                 y_hidden: PositiveInt = 1000, hidden: PositiveInt = 1200, dropout: Probability = 0.5,
+                 batchnorm: bool = False,
                  prior: Literal["uniform", "normal"] = "uniform", init_range: float | None = 0.05) -> None:
         super().__init__()
         self.num_classes = num_classes(spec, "conditional-mlp generator")
@@ -69,8 +70,9 @@ class ConditionalMaxoutDiscriminator(Discriminator):
 
     conditional = True
 
-    def __init__(self, spec: DataSpec, x_hidden: int = 240, y_hidden: int = 50, hidden: int = 240,
-                 pieces: Sequence[int] = (5, 5, 4), dropout: float = 0.5, init_range: float | None = 0.005) -> None:
+    def __init__(self, spec: DataSpec, x_hidden: PositiveInt = 240, y_hidden: PositiveInt = 50,
+                 hidden: PositiveInt = 240, pieces: tuple[PositiveInt, PositiveInt, PositiveInt] = (5, 5, 4),
+                 dropout: Probability = 0.5, init_range: float | None = 0.005) -> None:
         super().__init__()
         self.num_classes = num_classes(spec, "conditional-maxout discriminator")
         size = int(torch.tensor(tuple(spec.shape)).prod())
@@ -99,7 +101,7 @@ class LabelConcatGenerator(Generator):
 
     conditional = True
 
-    def __init__(self, spec: DataSpec, base: str = "dcgan", latent_dim: int = 100, **options: Any) -> None:
+    def __init__(self, spec: DataSpec, base: str = "dcgan", latent_dim: PositiveInt = 100, **options: Any) -> None:
         super().__init__()
         self.num_classes = num_classes(spec, f"conditional {base!r} generator")
         self.latent_dim = latent_dim

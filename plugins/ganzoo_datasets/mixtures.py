@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from ganzoo import DataSpec, GanzooError, TensorData
+from ganzoo import DataSpec, GanzooError, PositiveFloat, PositiveInt, TensorData
 
 SPLIT_SEEDS = {"train": 0, "test": 1}
 
@@ -40,11 +40,11 @@ def grid_modes() -> torch.Tensor:
     return torch.cartesian_prod(axis, axis)
 
 
-def ring(root: Path, n: int = 100_000, seed: int = 0, split: str = "train", sigma: float = 0.01) -> TensorData:
+def ring(root: Path, n: PositiveInt = 100_000, seed: int = 0, split: str = "train", sigma: PositiveFloat = 0.01) -> TensorData:
     """8 Gaussians on the unit circle, σ 0.01 (PacGAN's ring), 100k points."""
     return _mixture(ring_modes(), sigma, n, seed, split)
 
 
-def grid(root: Path, n: int = 100_000, seed: int = 0, split: str = "train", sigma: float = 0.05) -> TensorData:
+def grid(root: Path, n: PositiveInt = 100_000, seed: int = 0, split: str = "train", sigma: PositiveFloat = 0.05) -> TensorData:
     """25 Gaussians on {-4,-2,0,2,4}², σ 0.05 (PacGAN's grid), 100k points."""
     return _mixture(grid_modes(), sigma, n, seed, split)

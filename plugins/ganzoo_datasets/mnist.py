@@ -3,7 +3,9 @@
 Files are looked for under the data root in ``<root>/<name>/`` (the layout of a
 hand-made data folder) and ``<root>/<TorchvisionName>/raw/`` (where torchvision
 downloads to). When none are there, torchvision downloads them; offline, the
-error says which files to put where.
+error says which files to put where. ``locate`` reports, for ``ganzoo data``,
+which file each split would be read from and whether it passes ``read_idx``'s
+checks.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from ganzoo import DataSpec, GanzooError, TensorData
+from ganzoo import DataFile, DataSpec, GanzooError, TensorData
 
-from .idx import read_idx
+from .idx import idx_problem, read_idx
 
 SPLITS = {"train": ("train", 60_000), "test": ("t10k", 10_000)}
 
@@ -31,14 +33,17 @@ def _folders(root: Path, name: str, torchvision_name: str) -> list[Path]:
     return [root / name, root / torchvision_name / "raw"]
 
 
-def _locate(root: Path, name: str, torchvision_name: str) -> dict[str, Path | None]:
-    """Every file of both splits, with where it was found (``None`` if missing)."""
+def _locate(root: Path, name: str, torchvision_name: str) -> list[DataFile]:
+    """Every file of both splits: the one ``load_idx_pair`` would read, checked as it checks it."""
     folders = _folders(Path(root), name, torchvision_name)
-    return {
-        f"{prefix}-{kind}": _find(folders, f"{prefix}-{kind}")
-        for prefix, _ in SPLITS.values()
-        for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")
-    }
+    files = []
+    for prefix, count in SPLITS.values():
+        for kind, dims in (("images-idx3-ubyte", 3), ("labels-idx1-ubyte", 1)):
+            stem = f"{prefix}-{kind}"
+            path = _find(folders, stem)
+            problem = "" if path is None else idx_problem(path, dims, count)
+            files.append(DataFile(f"{stem}.gz", folders[0], path, problem, downloads=True))
+    return files
 
 
 def load_idx_pair(root: Path, name: str, torchvision_name: str, split: str, download: bool):

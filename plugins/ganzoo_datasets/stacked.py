@@ -11,12 +11,12 @@ from pathlib import Path
 
 import torch
 
-from ganzoo import DataSpec, GanzooError, TensorData
+from ganzoo import DataSpec, GanzooError, PositiveInt, TensorData
 
 from .mnist import mnist
 
 
-def stacked_mnist(root: Path, n: int = 128_000, seed: int = 0, split: str = "train",
+def stacked_mnist(root: Path, n: PositiveInt = 128_000, seed: int = 0, split: str = "train",
                   value_range: tuple[float, float] = (-1.0, 1.0), download: bool = True) -> TensorData:
     """Three MNIST digits stacked as RGB channels, 1000 modes, 128k images."""
     if n < 1:
@@ -31,4 +31,4 @@ def stacked_mnist(root: Path, n: int = 128_000, seed: int = 0, split: str = "tra
                       y=y, classifier="mnist")
 
 
-stacked_mnist.locate = mnist.locate
+stacked_mnist.locate = mnist.locate  # it reads MNIST's own files, from MNIST's folders

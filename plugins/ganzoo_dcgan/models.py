@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ganzoo import DataSpec, Discriminator, GanzooError, Generator, output_activation
+from ganzoo import DataSpec, Discriminator, GanzooError, Generator, PositiveInt, output_activation
 
 
 def ladder(size: int) -> tuple[int, int]:
@@ -54,7 +54,7 @@ class DCGANGenerator(Generator):
     doubles it (width 64 at 28×28: 100 → 128×7×7 → 64×14×14 → 1×28×28).
     """
 
-    def __init__(self, spec: DataSpec, latent_dim: int = 100, width: int = 64) -> None:
+    def __init__(self, spec: DataSpec, latent_dim: PositiveInt = 100, width: PositiveInt = 64) -> None:
         super().__init__()
         channels, size = image_spec(spec, "the dcgan generator")
         start, doublings = ladder(size)
@@ -82,7 +82,7 @@ class DCGANDiscriminator(Discriminator):
     read-out of :meth:`features` (width 64 at 28×28: 1×28×28 → 64×14×14 → 128×7×7 → 1).
     """
 
-    def __init__(self, spec: DataSpec, width: int = 64) -> None:
+    def __init__(self, spec: DataSpec, width: PositiveInt = 64) -> None:
         super().__init__()
         channels, size = image_spec(spec, "the dcgan discriminator")
         start, doublings = ladder(size)

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 import ganzoo
-from ganzoo import Component, DataSpec, Discriminator, GanzooError, feature_width
+from ganzoo import Component, DataSpec, Discriminator, GanzooError, PositiveInt, feature_width
 
 from .layer import MinibatchDiscrimination
 
@@ -27,7 +27,7 @@ class MinibatchDiscriminator(Discriminator):
     The trunk's own read-out stays in the module, unused, so its parameters keep their names.
     """
 
-    def __init__(self, spec: DataSpec, trunk: str = "dcgan", kernels: int = 100, kernel_dim: int = 5,
+    def __init__(self, spec: DataSpec, trunk: str = "dcgan", kernels: PositiveInt = 100, kernel_dim: PositiveInt = 5,
                  init_batch: int = 100, **options: Any) -> None:
         super().__init__()
         self.trunk = ganzoo.create("discriminators", Component(trunk, **options), spec)

@@ -101,8 +101,9 @@ def semi_supervised(root: Path, base: str = "mnist", labels: int = 100, label_se
                               classifier=data.classifier)
 
 
-def _locate_default_base(root: Path) -> dict[str, Path | None]:
-    """The files of the default base dataset (mnist), for `ganzoo data`."""
+def _locate_default_base(root: Path) -> list[ganzoo.DataFile]:
+    """The files of the default base dataset, mnist, in mnist's folders (this dataset
+    reads its base's files and has none of its own), for `ganzoo data`."""
     return ganzoo.default_registry().factory("datasets", "mnist").locate(root)
 
 

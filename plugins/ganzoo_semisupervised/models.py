@@ -10,13 +10,12 @@ BatchNorm and a weight-normalised sigmoid output.
 from __future__ import annotations
 
 import math
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganzoo import DataSpec, Discriminator, GanzooError, Generator
+from ganzoo import DataSpec, Discriminator, GanzooError, Generator, PositiveInt, Widths
 
 
 class GaussianNoise(nn.Module):
@@ -75,7 +74,7 @@ class SemiSupervisedDiscriminator(Discriminator):
     which feature matching compares.
     """
 
-    def __init__(self, spec: DataSpec, hidden: Sequence[int] = (1000, 500, 250, 250, 250),
+    def __init__(self, spec: DataSpec, hidden: Widths = (1000, 500, 250, 250, 250),
                  input_noise: float = 0.3, noise: float = 0.5, init_batch: int = 500) -> None:
         super().__init__()
         if spec.num_classes is None:
@@ -145,7 +144,7 @@ class SemiSupervisedGenerator(Generator):
     Softplus samples are not capped at 1.
     """
 
-    def __init__(self, spec: DataSpec, latent_dim: int = 100, hidden: Sequence[int] = (500, 500),
+    def __init__(self, spec: DataSpec, latent_dim: PositiveInt = 100, hidden: Widths = (500, 500),
                  output: str = "sigmoid") -> None:
         super().__init__()
         if output not in _OUTPUTS:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Literal, Sequence
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
-from ganzoo import DataSpec, Discriminator, Generator, output_activation
+from ganzoo import DataSpec, Discriminator, Generator, PositiveInt, Probability, Widths, output_activation
 
 
 def init_linears(module: nn.Module, init_range: float | None = None, init_std: float | None = None) -> None:
@@ -37,8 +37,8 @@ class MLPGenerator(Generator):
     PyTorch's default.
     """
 
-    def __init__(self, spec: DataSpec, latent_dim: int = 100, hidden: Sequence[int] = (256, 512, 1024),
-                 batchnorm: bool = True, bn_momentum: float = 0.2, bn_first: bool = False,
+    def __init__(self, spec: DataSpec, latent_dim: PositiveInt = 100, hidden: Widths = (256, 512, 1024),
+                 batchnorm: bool = True, bn_momentum: Probability = 0.2, bn_first: bool = False,
                  activation: Literal["leaky_relu", "relu"] = "leaky_relu",
                  prior: Literal["normal", "uniform"] = "normal", init_range: float | None = None,
                  init_std: float | None = None, output_bias: Literal["zero", "marginals"] = "zero") -> None:
@@ -88,7 +88,7 @@ class MLPGenerator(Generator):
 class MLPDiscriminator(Discriminator):
     """MLP discriminator: flattened data → LeakyReLU hidden layers → one logit."""
 
-    def __init__(self, spec: DataSpec, hidden: Sequence[int] = (512, 256), dropout: float = 0.0) -> None:
+    def __init__(self, spec: DataSpec, hidden: Widths = (512, 256), dropout: Probability = 0.0) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(spec.shape)
@@ -129,8 +129,8 @@ class MaxoutDiscriminator(Discriminator):
     without ``init_std`` keeps PyTorch's default.
     """
 
-    def __init__(self, spec: DataSpec, hidden: Sequence[int] = (240, 240), pieces: int = 5,
-                 input_dropout: float = 0.2, dropout: float = 0.5, init_range: float | None = 0.005,
+    def __init__(self, spec: DataSpec, hidden: Widths = (240, 240), pieces: PositiveInt = 5,
+                 input_dropout: Probability = 0.2, dropout: Probability = 0.5, init_range: float | None = 0.005,
                  init_std: float | None = None) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]

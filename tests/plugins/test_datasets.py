@@ -67,7 +67,7 @@ def test_truncated_file(copied):
     path = copied / "t10k-images-idx3-ubyte.gz"
     raw = gzip.decompress(path.read_bytes())
     path.write_bytes(gzip.compress(raw[:-1000]))
-    with pytest.raises(GanzooError, match="t10k-images-idx3-ubyte.gz is truncated"):
+    with pytest.raises(GanzooError, match="t10k-images-idx3-ubyte.gz: truncated: 7839016 bytes, expected 7840016"):
         load_test(copied.parent)
 
 
@@ -91,9 +91,29 @@ def test_unknown_split(data_dir):
 
 
 def test_locate_reports_present_and_missing_files(tmp_path, data_dir):
-    mnist = ganzoo.default_registry().factory("datasets", "mnist")
-    assert all(p is not None for p in mnist.locate(data_dir).values())
-    assert set(mnist.locate(tmp_path).values()) == {None}
+    factory = ganzoo.default_registry().factory
+    files = factory("datasets", "mnist").locate(data_dir)
+    assert {f.name for f in files} == {f"{split}-{kind}.gz" for split in ("train", "t10k")
+                                       for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")}
+    assert all(f.status == "present" and f.path == data_dir / "mnist" / f.name and f.problem == "" for f in files)
+    for name in ("mnist", "stacked-mnist", "semi-supervised"):  # the latter two read MNIST's files, where MNIST does
+        missing = factory("datasets", name).locate(tmp_path)
+        assert len(missing) == 4 and all(isinstance(f, ganzoo.DataFile) for f in missing)
+        assert all(f.status == "missing" and f.path is None and f.downloads for f in missing)
+        assert {f.folder for f in missing} == {tmp_path / "mnist"}
+    fashion = factory("datasets", "fashion-mnist").locate(tmp_path)
+    assert {f.folder for f in fashion} == {tmp_path / "fashion-mnist"}
+
+
+def test_locate_finds_torchvision_downloads_and_checks_them(tmp_path, data_dir):
+    raw = tmp_path / "MNIST" / "raw"
+    shutil.copytree(data_dir / "mnist", raw)
+    (raw / "train-labels-idx1-ubyte.gz").write_bytes(b"not an IDX file")
+    files = {f.name: f for f in ganzoo.default_registry().factory("datasets", "mnist").locate(tmp_path)}
+    assert files["t10k-images-idx3-ubyte.gz"].path == raw / "t10k-images-idx3-ubyte.gz"
+    labels = files["train-labels-idx1-ubyte.gz"]
+    assert labels.status == "damaged" and labels.problem.startswith("wrong magic number")
+    assert labels.folder == tmp_path / "mnist"  # where a hand-made copy goes
 
 
 def test_stacked_mnist_stacks_three_real_digits(data_dir, mnist):
