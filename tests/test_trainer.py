@@ -1,6 +1,8 @@
 """The alternating protocol, on real MNIST: who is frozen when, which way each phase
 pushes D, exact resume, n_critic, and the event order."""
 
+import math
+
 import pytest
 import torch
 
@@ -193,6 +195,34 @@ def test_cuda_without_cuda_is_a_clear_error():
     assert resolve_device("auto").type == "cpu"
 
 
-def test_autocast_bf16_trains(small_mnist):
-    trainer = make_trainer(small_mnist, steps=3, amp=True).fit()
-    assert torch.isfinite(torch.tensor(trainer.last_metrics["d_loss"]))
+@pytest.mark.parametrize("amp", [True, False])
+def test_amp_runs_both_phases_under_bfloat16_autocast_and_trains(small_mnist, amp):
+    trainer = make_trainer(small_mnist, steps=3, amp=amp)
+    seen = []  # per loss phase: (autocast on, dtype of D's first activation, of G's)
+    activations = {}
+    for name, net in (("D", trainer.discriminator), ("G", trainer.generator)):
+        first = next(m for m in net.modules() if isinstance(m, torch.nn.Linear))
+        first.register_forward_hook(lambda m, args, out, name=name: activations.__setitem__(name, out.dtype))
+
+    class Recording(ganzoo.GANLoss):
+        inner = ganzoo.create("losses", "non-saturating")
+
+        def discriminator_loss(self, batch, G, D):
+            return self._record(self.inner.discriminator_loss(batch, G, D))
+
+        def generator_loss(self, batch, G, D):
+            return self._record(self.inner.generator_loss(batch, G, D))
+
+        def _record(self, result):
+            seen.append((torch.is_autocast_enabled("cpu"), activations.pop("D"), activations.pop("G")))
+            return result
+
+    trainer.loss = Recording()
+    params = [p.detach().clone() for net in (trainer.generator, trainer.discriminator) for p in net.parameters()]
+    trainer.fit()
+    want = torch.bfloat16 if amp else torch.float32
+    assert seen == [(amp, want, want)] * 6  # D's and G's phase, 3 steps
+    after = [p for net in (trainer.generator, trainer.discriminator) for p in net.parameters()]
+    assert all(p.dtype == torch.float32 for p in after)  # autocast computes in bfloat16, keeps float32 weights
+    assert all(not torch.equal(a, b) for a, b in zip(params, after))  # every tensor of both nets moved
+    assert all(math.isfinite(trainer.last_metrics[k]) for k in ("d_loss", "g_loss", "d_real", "d_fake"))

@@ -10,6 +10,8 @@ while it is still cheap to start again.
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console
 
 from . import Callback
@@ -19,8 +21,11 @@ class CollapseWatch(Callback):
     """Warns once when D(G(z)) — the loss's logged ``d_fake`` — has averaged below
     ``threshold`` in every log interval for at least ``patience`` steps.
 
-    Losses that log no ``d_fake`` are not watched. Training goes on: the warning
-    only says what the numbers show and what to do about it.
+    Losses that log no ``d_fake`` are not watched, and a log without it (the
+    evaluation metrics that ``Trainer.report`` sends through ``on_log``) leaves the
+    count where it was. A NaN or infinite ``d_fake`` is divergence, not D winning:
+    it starts the count again. Training goes on: the warning only says what the
+    numbers show and what to do about it.
     """
 
     def __init__(self, console: Console | None = None, threshold: float = 0.01, patience: int = 2000) -> None:
@@ -36,10 +41,12 @@ class CollapseWatch(Callback):
 
     def on_log(self, trainer, metrics: dict[str, float]) -> None:
         d_fake = metrics.get("d_fake")
-        # The interval a logged mean covers began just after the previous log.
+        if d_fake is None:
+            return  # not a training log (e.g. evaluation metrics), or a loss that logs no d_fake
+        # The interval a logged mean covers began just after the previous training log.
         interval_start = self._last_step if self._last_step is not None else max(trainer.step - trainer.log_every, 0)
         self._last_step = trainer.step
-        if d_fake is None or d_fake >= self.threshold:
+        if not math.isfinite(d_fake) or d_fake >= self.threshold:
             self._low_since = None
             return
         if self._low_since is None:

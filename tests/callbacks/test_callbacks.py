@@ -56,11 +56,21 @@ def test_save_grid_maps_the_value_range_to_black_and_white(tmp_path):
     assert image.getpixel((2, 2)) == 0 and image.getpixel((8, 2)) == 255
 
 
-def test_loss_curves_draw_each_series(tmp_path):
+def test_loss_curves_draw_each_series_where_its_values_are(tmp_path):
+    # Values 0.5..3 over steps 0..10 fill the plot area x 60..590, y 20..320 (the legend is
+    # right of it): value v at step s is at x = 60 + 53 s, y = 320 - 120 (v - 0.5).
     path = plot_curves({"d_loss": [(0, 1.0), (10, 0.5)], "g_loss": [(0, 2.0), (10, 3.0)]}, tmp_path / "c.png")
     image = Image.open(path).convert("RGB")
-    colours = {image.getpixel((x, y)) for x in range(image.width) for y in range(image.height)}
-    assert (31, 119, 180) in colours and (214, 39, 40) in colours
+    blue, red = (31, 119, 180), (214, 39, 40)
+
+    def rows(colour, x):  # where a column of the plot area holds the colour
+        return [y for y in range(21, 320) if image.getpixel((x, y)) == colour]
+
+    inside = [image.getpixel((x, y)) for x in range(61, 590) for y in range(21, 320)]
+    assert inside.count(blue) > 500 and inside.count(red) > 500  # lines across the plot, not a legend entry
+    for x, d_loss, g_loss in ((113, 0.95, 2.1), (325, 0.75, 2.5), (537, 0.55, 2.9)):  # steps 1, 5, 9
+        assert rows(blue, x) and all(abs(y - (320 - 120 * (d_loss - 0.5))) <= 3 for y in rows(blue, x))
+        assert rows(red, x) and all(abs(y - (320 - 120 * (g_loss - 0.5))) <= 3 for y in rows(red, x))
 
 
 def test_dashed_series_leave_gaps_along_the_line(tmp_path):

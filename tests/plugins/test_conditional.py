@@ -127,8 +127,14 @@ def test_sampling_by_class():
 ])
 def test_recipes_train_on_real_data(recipe, overrides, data_dir):
     r = ganzoo.get_recipe(recipe).replace(steps=3, epochs=None, batch_size=16, **overrides)
-    trainer = ganzoo.build(r, data_dir=data_dir, device="cpu").fit()
-    assert trainer.step == 3 and math.isfinite(trainer.last_metrics["g_loss"])
+    trainer = ganzoo.build(r, data_dir=data_dir, device="cpu")
+    before = {net: [p.detach().clone() for p in getattr(trainer, net).parameters()]
+              for net in ("generator", "discriminator")}
+    trainer.fit()
+    assert trainer.step == 3
+    for net, start in before.items():  # both nets moved from their initial weights
+        assert any(not torch.equal(a, b) for a, b in zip(start, getattr(trainer, net).parameters())), net
+    assert all(math.isfinite(trainer.last_metrics[k]) for k in ("d_loss", "g_loss"))
     assert trainer.sample(4, torch.tensor([1, 2, 3, 4])).shape == (4, 1, 28, 28)
 
 

@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import math
 import shutil
 
 import pytest
@@ -143,8 +144,15 @@ def test_mixtures_carry_their_modes_and_are_unbounded():
 
 def test_a_vanilla_gan_trains_on_the_ring(tiny_recipe):
     recipe = tiny_recipe.replace(dataset=Component("ring", n=2000), steps=5)
-    trainer = ganzoo.build(recipe, device="cpu").fit()
-    assert trainer.sample(7).shape == (7, 2)
+    trainer = ganzoo.build(recipe, device="cpu")
+    before = {net: [p.detach().clone() for p in getattr(trainer, net).parameters()]
+              for net in ("generator", "discriminator")}
+    trainer.fit()
+    for net, start in before.items():  # both nets learned from the ring
+        assert any(not torch.equal(a, b) for a, b in zip(start, getattr(trainer, net).parameters())), net
+    assert all(math.isfinite(trainer.last_metrics[k]) for k in ("d_loss", "g_loss", "d_real", "d_fake"))
+    points = trainer.sample(7)
+    assert points.shape == (7, 2) and torch.isfinite(points).all()
 
 
 def test_start_and_stop_keep_a_slice(mnist, data_dir):

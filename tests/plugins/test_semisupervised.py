@@ -123,7 +123,7 @@ def test_bad_label_counts_are_one_line_errors(mnist01, labels, message):
 def test_bad_label_count_from_the_command_line(tmp_path, capsys):
     code = main(["run", "ssgan-mnist-100", "--out", str(tmp_path), "--set", "dataset.labels=15"])
     err = capsys.readouterr().err
-    assert code != 0 and "labels=15 must be a positive multiple of the 10 classes" in err
+    assert code == 2 and "labels=15 must be a positive multiple of the 10 classes" in err
     assert "Traceback" not in err
 
 
@@ -242,7 +242,7 @@ def test_generator_output_sigmoid_is_capped_at_one_softplus_is_not():
 def test_unknown_generator_output_is_a_one_line_error(tmp_path, capsys):
     code = main(["run", "ssgan-mnist-100", "--out", str(tmp_path), "--set", "generator.output=tanh"])
     err = capsys.readouterr().err
-    assert code != 0 and "generator output 'tanh': choose sigmoid or softplus" in err
+    assert code == 2 and "generator output 'tanh': choose sigmoid or softplus" in err
     assert "Traceback" not in err
 
 
@@ -306,16 +306,25 @@ def test_recipe_trains_and_eval_reports_the_discriminators_test_error(tmp_path, 
     assert len(own) == 2 and own[-1] == wrong != result["test-wrong"]
     capsys.readouterr()
     vanilla = tmp_path / "vanilla"
-    main(["run", "vanilla-mnist", "--out", str(vanilla), "--set", "steps=2", "--device", "cpu"])
+    assert main(["run", "vanilla-mnist", "--out", str(vanilla), "--set", "steps=2", "--device", "cpu"]) == 0
     capsys.readouterr()
-    assert main(["eval", str(vanilla / "checkpoints" / "last.pt"), "--metrics", "test-error"]) != 0
+    assert main(["eval", str(vanilla / "checkpoints" / "last.pt"), "--metrics", "test-error"]) == 2
     assert "does not classify" in capsys.readouterr().err
 
 
-def test_feature_matching_loss_works_with_any_discriminator_with_features(tmp_path):
+def test_feature_matching_loss_works_with_any_discriminator_with_features(tmp_path, data_dir):
     code = main(["run", "vanilla-mnist", "--out", str(tmp_path), "--set", "loss=feature-matching",
-                 "--set", "steps=5", "--device", "cpu"])
+                 "--set", "steps=5", "--set", "log_every=5", "--device", "cpu"])
     assert code == 0
+    (logged,) = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert math.isfinite(logged["d_loss"]) and math.isfinite(logged["g_loss"]) and logged["g_loss"] > 0
+    state = ganzoo.checkpoint.load(tmp_path / "checkpoints" / "last.pt")
+    assert state["recipe"]["loss"]["name"] == "feature-matching"
+    initial = ganzoo.build(ganzoo.Recipe.from_dict(state["recipe"]), data_dir=data_dir, device="cpu")
+    for net in ("generator", "discriminator"):  # moved, by a few optimiser steps (not another init) from it
+        moved = [(trained - p.detach()).abs().max().item()
+                 for k, p in getattr(initial, net).named_parameters() for trained in [state[net][k]]]
+        assert max(moved) > 0 and max(moved) < 1e-2, (net, max(moved))
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ found by importlib.metadata exactly as pip-installed ones are; the docs' example
 plugin is really pip-installed into a fresh virtualenv.
 """
 
+import json
+import math
 import os
 import subprocess
 import sys
@@ -13,6 +15,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import torch
+
+import ganzoo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +40,8 @@ HINGE = """
         '''Hinge loss from a fake third-party package.'''
         def discriminator_loss(self, batch, G, D):
             fake = generate(G, len(batch), batch.y, batch.x.device)
-            return F.relu(1 - discriminate(D, batch.x)).mean() + F.relu(1 + discriminate(D, fake)).mean(), {}
+            real_part = F.relu(1 - discriminate(D, batch.x)).mean()
+            return real_part + F.relu(1 + discriminate(D, fake)).mean(), {"hinge_real": real_part.detach()}
         def generator_loss(self, batch, G, D):
             return -discriminate(D, generate(G, len(batch), batch.y, batch.x.device)).mean(), {}
 
@@ -69,7 +75,18 @@ def test_installed_plugin_components_are_listed_and_trainable(cli, site, tmp_pat
     run = cli("run", "vanilla-mnist", "--set", "loss=hinge", "--set", "steps=3", "--set", "batch_size=16",
               "--out", str(tmp_path / "run"), env=env_with(site))
     assert run.returncode == 0, run.stderr
-    assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
+    # The plugin's loss trained the run: its own logged value, finite losses, weights moved.
+    (logged,) = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(logged[k]) for k in ("d_loss", "g_loss", "hinge_real")) and logged["hinge_real"] >= 0
+    state = ganzoo.checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert state["recipe"]["loss"]["name"] == "hinge"
+    # The nets' initial weights, built here without the plugin: the loss takes no part in them.
+    recipe = ganzoo.Recipe.from_dict(state["recipe"]).replace(loss=ganzoo.Component("non-saturating"))
+    initial = ganzoo.build(recipe, device="cpu")
+    for net in ("generator", "discriminator"):  # moved, by a few optimiser steps (not another init) from it
+        moved = [(trained - p.detach()).abs().max().item()
+                 for k, p in getattr(initial, net).named_parameters() for trained in [state[net][k]]]
+        assert max(moved) > 0 and max(moved) < 1e-2, (net, max(moved))
 
 
 def test_a_broken_plugin_costs_one_warning_line_and_nothing_else(cli, site):
