@@ -9,22 +9,28 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
+import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
+import torch
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from . import checkpoint
 from .data import DataFile
-from .errors import GanzooError
-from .recipe import COMPONENT_KINDS, Recipe, apply_overrides
+from .errors import GanzooError, TrainingDiverged
+from .files import check_folder, check_output, json_text, os_error, write_text
+from .options import Seed, coerce
+from .recipe import Recipe, apply_overrides
 from .registry import KINDS, default_registry
-from .settings import CACHE_DIR_ENV, DATA_DIR_ENV, data_dir as resolve_data_dir
+from .settings import CACHE_DIR_ENV, DATA_DIR_ENV, DEBUG_ENV, data_dir as resolve_data_dir
 
 console = Console()
 err = Console(stderr=True)
@@ -39,11 +45,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except GanzooError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err.print("interrupted; nothing was saved")
         return 130
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(os_error(exc, exc.filename or '?', 'use')))}",
+                  highlight=False, soft_wrap=True)
+        return 2
+    except Exception as exc:  # a bug in ganzoo or a plugin: one line, the traceback on request
+        if os.environ.get(DEBUG_ENV):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(first)} "
+                  f"(a bug in ganzoo or a plugin; {DEBUG_ENV}=1 shows the traceback)", highlight=False, soft_wrap=True)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     run.add_argument("--seed", type=int, help="seed for data order, latents and initialisation")
     run.add_argument("--resume", type=Path, metavar="CKPT", help="continue the run saved in this checkpoint")
+    run.add_argument("--overwrite", action="store_true", help="replace the run already in --out (its checkpoints too)")
     run.add_argument("--data-dir", type=Path, help=f"dataset folder (default ${DATA_DIR_ENV})")
     run.set_defaults(func=cmd_run)
 
@@ -111,8 +129,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------- run
-IDENTITY = ("dataset", "generator", "discriminator", "loss", "g_optim", "d_optim", "n_critic", "g_steps",
-            "simultaneous", "seed")
+# What a resumed run may change: its length and how it is watched. Everything
+# else decides which steps it takes, so changing it would break exact resume.
+MAY_CHANGE_ON_RESUME = ("steps", "epochs", "log_every", "sample_every", "checkpoint_every", "eval_every",
+                        "eval_metrics", "eval_n", "name", "description")
+RUN_FILES = ("recipe.json", "metrics.jsonl", "losses.png", "samples", "checkpoints")  # what a run directory holds
+EXIT_DIVERGED = 3
+EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal, as shells report it
 
 
 def _resolve_recipe(args: argparse.Namespace, saved: Recipe | None) -> Recipe:
@@ -122,49 +145,111 @@ def _resolve_recipe(args: argparse.Namespace, saved: Recipe | None) -> Recipe:
     recipe = registry.get("recipes", args.recipe).obj if args.recipe else saved
     recipe = apply_overrides(recipe, args.overrides, registry.factory)
     if args.seed is not None:
-        recipe = recipe.replace(seed=args.seed)
+        recipe = recipe.replace(seed=coerce(args.seed, Seed, "--seed"))
     if saved is not None:
         ours, theirs = recipe.to_dict(), saved.to_dict()
-        for key in IDENTITY:
-            if ours[key] != theirs[key]:
+        for key in ours:
+            if key not in MAY_CHANGE_ON_RESUME and ours[key] != theirs.get(key):
                 raise GanzooError(
-                    f"--resume: the checkpoint's {key} is {json.dumps(theirs[key])} but this run's is "
-                    f"{json.dumps(ours[key])}; resume with the same recipe, or start a new run without --resume"
+                    f"--resume: the checkpoint's {key} is {json.dumps(theirs.get(key))} but this run's is "
+                    f"{json.dumps(ours[key])}; a resumed run continues exactly, so only its length and logging "
+                    "may change; resume with the same recipe, or start a new run without --resume"
                 )
     return recipe
 
 
-def _run_dir(args: argparse.Namespace, recipe: Recipe) -> Path:
+def _holds_run(folder: Path) -> bool:
+    return folder.is_dir() and any((folder / name).exists() for name in RUN_FILES)
+
+
+def _run_dir(args: argparse.Namespace) -> Path | None:
+    """The run directory asked for (``None``: a new default one), checked but not created."""
     if args.out is not None:
-        out = args.out
+        out = args.out.expanduser()
     elif args.resume is not None and args.resume.parent.name == "checkpoints":
-        out = args.resume.parent.parent
+        return args.resume.parent.parent
     else:
-        out = Path("runs") / f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    try:
-        (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise GanzooError(f"cannot write to output directory {out} ({exc.strerror}); choose another with --out") from None
+        return None
+    if out.exists() and not out.is_dir():
+        raise GanzooError(f"--out {out} is a file, not a directory; choose another --out")
+    resuming_here = args.resume is not None and args.resume.resolve().parent.parent == out.resolve()
+    if _holds_run(out) and not resuming_here and not args.overwrite:
+        raise GanzooError(
+            f"--out {out} already holds a run; continue it with `ganzoo run --resume {out / 'checkpoints' / 'last.pt'}`, "
+            "choose another --out, or pass --overwrite to replace it"
+        )
+    check_folder(out, "--out")
     return out
+
+
+def _make_run_dir(out: Path | None, recipe: Recipe, overwrite: bool) -> tuple[Path, list[Path]]:
+    """Create the run directory: ``out``, or a new ``runs/<recipe>-<time>[-k]`` that no
+    other run (in this process or another) has taken. Returns it and what was made,
+    to be removed if the run fails before its first step."""
+    if out is None:
+        base = Path("runs") / f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        check_folder(base, "the run directory")
+        made = [] if base.parent.exists() else [base.parent]
+        for k in range(1, 10_000):
+            out = base if k == 1 else base.with_name(f"{base.name}-{k}")
+            try:
+                out.mkdir(parents=True)  # exclusive: two runs never share a directory
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise os_error(exc, out, "create") from None
+            return out, made + [out]
+        raise GanzooError(f"{base}: too many runs started in the same second; pass --out")
+    made = [] if out.exists() else [out]
+    if overwrite:
+        for name in RUN_FILES:
+            old = out / name
+            shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
+    made += [out / name for name in RUN_FILES if not (out / name).exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_error(exc, out, "create") from None
+    return out, made
+
+
+def _remove(made: list[Path]) -> None:
+    for path in reversed(made):
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .build import build
+
+    # Everything that can be checked is checked before anything is written.
+    state, saved = (_load_run(args.resume, "--resume") if args.resume else (None, None))
+    recipe = _resolve_recipe(args, saved)
+    requested = _run_dir(args)
+    trainer = build(recipe, data_dir=args.data_dir, device=args.device)
+    if state is not None:
+        trainer.load_state_dict(state)
+        if trainer.step >= trainer.total_steps:
+            raise GanzooError(
+                f"--resume: the checkpoint is at step {trainer.step}, and this run's length is "
+                f"{trainer.total_steps} steps; there is nothing left to train. Set a longer length, e.g. "
+                f"--set steps={trainer.step + max(trainer.step, 1)}"
+            )
+
+    out, made = _make_run_dir(requested, recipe, args.overwrite)
+    try:
+        return _train(args, trainer, recipe, state, out)
+    except BaseException:
+        if trainer.step == (state or {}).get("step", 0):  # failed before its first step: leave nothing behind
+            _remove(made)
+        raise
+
+
+def _train(args: argparse.Namespace, trainer, recipe: Recipe, state: dict | None, out: Path) -> int:
     from .callbacks import (EMA, Checkpointer, CollapseWatch, Evaluate, LossCurves, MetricsLog, Progress, SampleGrid,
                             SampleScatter)
 
-    state = checkpoint.load(args.resume) if args.resume else None
-    saved = Recipe.from_dict(state["recipe"]) if state and state.get("recipe") else None
-    if state is not None and saved is None:
-        raise GanzooError(f"{args.resume} has no recipe; it was written from Python, resume it with Trainer.resume()")
-    recipe = _resolve_recipe(args, saved)
-    out = _run_dir(args, recipe)
-    (out / "recipe.json").write_text(recipe.to_json() + "\n")
     checkpoints = Checkpointer(out / "checkpoints", every=recipe.checkpoint_every)
-    callbacks = [
+    trainer.callbacks += [
         *([EMA("discriminator", recipe.d_ema)] if recipe.d_ema is not None else []),  # first: saved up to date
         Progress(console=err, description=recipe.name),
         CollapseWatch(console=err),
@@ -172,7 +257,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         LossCurves(out / "losses.png"),
         checkpoints,
     ]
-    trainer = build(recipe, data_dir=args.data_dir, device=args.device, callbacks=callbacks)
     if len(trainer.data.spec.shape) == 3:
         trainer.callbacks.append(SampleGrid(out / "samples", every=recipe.sample_every))
     elif trainer.data.spec.shape == (2,):
@@ -181,17 +265,39 @@ def cmd_run(args: argparse.Namespace) -> int:
         trainer.callbacks.append(Evaluate(recipe.dataset, recipe.eval_every, recipe.eval_metrics,
                                           recipe.eval_n, args.data_dir))
     if state is not None:
-        trainer.load_state_dict(state)
+        trainer.load_state_dict(state)  # again, now that the callbacks whose state it holds are attached
+        trainer.last_saved = (args.resume, trainer.step)
+    write_text(out / "recipe.json", recipe.to_json() + "\n")
+    if state is not None:
         err.print(f"resuming {recipe.name} from step {trainer.step} of {trainer.total_steps}")
     first_step, started = trainer.step, time.perf_counter()
-    trainer.fit()
+    try:
+        trainer.fit()
+    except KeyboardInterrupt:
+        saved_last = trainer.last_saved
+        where = (f"the last checkpoint is {saved_last[0]} (step {saved_last[1]})" if saved_last
+                 else "no checkpoint had been written")
+        err.print(f"[yellow]stopped at once by a second interrupt at step {trainer.step}[/]: nothing was saved "
+                  f"since the last checkpoint; {where}", highlight=False, soft_wrap=True)
+        if saved_last:
+            err.print(f"resume with: ganzoo run --resume {saved_last[0]}", highlight=False, soft_wrap=True)
+        return 130
+    except TrainingDiverged as exc:
+        _summary(trainer, out, time.perf_counter() - started, trainer.step - first_step)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return EXIT_DIVERGED
+    except OSError as exc:
+        kept = f"; the last checkpoint, {trainer.last_saved[0]}, is intact" if trainer.last_saved else ""
+        raise GanzooError(f"{os_error(exc, exc.filename or out)}; training stopped at step {trainer.step}"
+                          f"{kept}") from None
     _summary(trainer, out, time.perf_counter() - started, trainer.step - first_step)
     if trainer.interrupted:
+        name = "SIGTERM" if trainer.stop_signal == signal.SIGTERM else "interrupted"
         err.print(
-            f"[yellow]interrupted at step {trainer.step}[/]; checkpoint saved to {checkpoints.last}\n"
-            f"resume with: ganzoo run --resume {checkpoints.last}"
+            f"[yellow]{name} at step {trainer.step}[/]; checkpoint saved to {checkpoints.last}\n"
+            f"resume with: ganzoo run --resume {checkpoints.last}", highlight=False, soft_wrap=True,
         )
-        return 130
+        return EXIT_SIGNAL.get(trainer.stop_signal, 130)
     return 0
 
 
@@ -242,46 +348,86 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- sample, eval
+# --------------------------------------------------------------------------- checkpoints of runs
+def _load_run(path: Path, option: str) -> tuple[dict, Recipe]:
+    """A checkpoint written by ``ganzoo run``, with its recipe and data spec checked,
+    as ``(state, recipe)``; one line if it is not one."""
+    from .components import DataSpec
+
+    state = checkpoint.load(path)
+    if not state.get("recipe"):
+        raise GanzooError(f"{option} {path}: the checkpoint has no recipe (it was written from Python), so its "
+                          "run cannot be rebuilt by name; load it with Trainer.resume()")
+    try:
+        recipe = Recipe.from_dict(state["recipe"])
+        DataSpec.from_dict(state["data_spec"])
+    except GanzooError as exc:
+        raise GanzooError(f"{option} {path}: the checkpoint's recipe is not valid here ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file can hold anything
+        what = "data_spec" if isinstance(exc, KeyError) else "recipe or data_spec"
+        raise GanzooError(f"{option} {path}: the checkpoint's {what} is missing or malformed "
+                          f"({type(exc).__name__}: {exc}); use a checkpoint written by `ganzoo run`") from None
+    for key in ("generator", "discriminator", "step"):
+        if key not in state:
+            raise GanzooError(f"{option} {path}: the checkpoint has no {key!r}; use a checkpoint written by `ganzoo run`")
+    return state, recipe
+
+
 def _load_generator(path: Path, device_name: str):
     """The generator saved in a checkpoint, rebuilt from its recipe, in eval mode."""
     from .build import create
     from .components import DataSpec
     from .trainer import resolve_device
 
-    state = checkpoint.load(path)
-    if not state.get("recipe"):
-        raise GanzooError(f"{path} has no recipe, so its generator cannot be rebuilt by name")
-    recipe = Recipe.from_dict(state["recipe"])
+    state, recipe = _load_run(path, "checkpoint")
     spec = DataSpec.from_dict(state["data_spec"])
     device = resolve_device(device_name)
     generator = create("generators", recipe.generator, spec)
-    generator.load_state_dict(state["generator"])
+    try:
+        generator.load_state_dict(state["generator"])
+    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise GanzooError(f"checkpoint {path}: its generator's weights do not fit its recipe's generator "
+                          f"({first}); was the file edited, or written by another version?") from None
+    if not all(bool(torch.isfinite(t).all()) for t in generator.state_dict().values() if t.is_floating_point()):
+        raise GanzooError(f"checkpoint {path} holds NaN or infinite generator weights (its run diverged); "
+                          "use an earlier checkpoint")
     return generator.to(device).eval(), recipe, spec, state, device
 
 
-def cmd_sample(args: argparse.Namespace) -> int:
-    import torch
+# --------------------------------------------------------------------------- sample, eval
+MAX_GRID = 4096  # images in one PNG grid (a 64 × 64 grid); more is memory, not a picture
+MAX_POINTS = 1_000_000  # points in one scatter plot
 
+
+def cmd_sample(args: argparse.Namespace) -> int:
     from .callbacks import save_grid
     from .callbacks.samples import grid_layout
     from .trainer import sample
 
-    if args.n is not None and args.n < 1:
+    if args.n is not None and not 1 <= args.n:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
+    seed = coerce(args.seed, Seed, "--seed")
+    output = check_output(args.output, (".png",), "-o")
     generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
     if spec.shape == (2,) and args.label is None:
         from .build import load_dataset
         from .callbacks import save_scatter
 
-        data = load_dataset(recipe.dataset, args.data_dir)
-        torch.manual_seed(args.seed)
         n = args.n or 2500
-        path = save_scatter(sample(generator, n, device), args.output, data.modes, data.mode_sigma)
+        if n > MAX_POINTS:
+            raise GanzooError(f"-n {n}: a scatter plot draws at most {MAX_POINTS:,} points; use a smaller -n")
+        data = load_dataset(recipe.dataset, args.data_dir)
+        torch.manual_seed(seed)
+        path = _writing(output, lambda: save_scatter(sample(generator, n, device), output, data.modes,
+                                                     data.mode_sigma))
         console.print(f"wrote a scatter plot of {n} samples of {recipe.name} (step {state['step']}) to {path}")
         return 0
     if len(spec.shape) != 3:
         raise GanzooError(f"samples of shape {spec.shape} are neither images nor 2-d points; nothing to draw")
+    if args.n is not None and args.n > MAX_GRID:
+        raise GanzooError(f"-n {args.n}: a sample grid holds at most {MAX_GRID} images (a 64 × 64 grid); "
+                          "use a smaller -n, or draw several grids with different --seed")
     conditional = getattr(generator, "conditional", False)
     if args.label is not None and not conditional:
         raise GanzooError(f"--class needs a conditional generator, and {recipe.name}'s is not; drop --class")
@@ -291,17 +437,23 @@ def cmd_sample(args: argparse.Namespace) -> int:
     else:
         n, y, nrow = grid_layout(args.n, spec.num_classes if conditional else None)
         what = "samples, one row per class" if nrow else "samples"
-    torch.manual_seed(args.seed)
-    path = save_grid(sample(generator, n, device, y), args.output, spec.value_range, nrow=nrow)
+    torch.manual_seed(seed)
+    path = _writing(output, lambda: save_grid(sample(generator, n, device, y), output, spec.value_range, nrow=nrow))
     console.print(f"wrote {n} {what} of {recipe.name} (step {state['step']}) to {path}")
     return 0
+
+
+def _writing(path: Path, write):
+    """``write()``, with an operating-system failure as one line naming ``path``."""
+    try:
+        return write()
+    except OSError as exc:
+        raise os_error(exc, path) from None
 
 
 def _classifier(recipe: Recipe, spec, state: dict, device):
     """``x -> logits`` of the checkpoint's discriminator if it classifies (its EMA
     average when the run kept one), else ``None``."""
-    import torch
-
     from .build import create
     from .components import classifies
 
@@ -312,41 +464,45 @@ def _classifier(recipe: Recipe, spec, state: dict, device):
     use_average = averaged.get("target") == "discriminator" and averaged.get("weights") is not None
     try:
         discriminator.load_state_dict(averaged["weights"] if use_average else state["discriminator"])
-    except (RuntimeError, KeyError) as exc:
+    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
         raise GanzooError(f"checkpoint's discriminator does not fit its recipe: {str(exc).splitlines()[0]}") from None
     discriminator = discriminator.to(device).eval()
-    return lambda x: discriminator(x.to(device))
+
+    @torch.no_grad()
+    def classify(x):
+        return discriminator(x.to(device))
+
+    return classify
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import torch
-
     from .metrics.evaluate import METRICS, evaluate
     from .trainer import sample
 
-    generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
+    seed = coerce(args.seed, Seed, "--seed")
     metrics = None
-    if args.metrics:
+    if args.metrics is not None:
         metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+        if not metrics:
+            raise GanzooError(f"--metrics {args.metrics!r} names no metric; choose from {', '.join(METRICS)}")
+    out = args.json or args.checkpoint.with_name(f"{args.checkpoint.stem}-eval.json")
+    check_output(out, (".json",), "--json")
+    generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
     classify = _classifier(recipe, spec, state, device)
-    with torch.no_grad():
-        values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
-                          args.data_dir, args.cache_dir, seed=args.seed,
-                          conditional=getattr(generator, "conditional", False), classify=classify)
+    values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
+                      args.data_dir, args.cache_dir, seed=seed,
+                      conditional=getattr(generator, "conditional", False), classify=classify)
     table = Table(title=f"{recipe.name} at step {state['step']} ({args.checkpoint})", title_justify="left")
     table.add_column("metric", style="bold cyan")
     table.add_column("value", justify="right")
     for key, value in values.items():
-        table.add_row(key, f"{value:.4f}" if not float(value).is_integer() else f"{int(value)}")
+        shown = "n/a" if not math.isfinite(value) else f"{int(value)}" if float(value).is_integer() else f"{value:.4f}"
+        table.add_row(key, shown)
     console.print(table)
-    out = args.json or args.checkpoint.with_name(f"{args.checkpoint.stem}-eval.json")
     payload = {"checkpoint": str(args.checkpoint), "recipe": recipe.name, "step": state["step"],
                "dataset": recipe.dataset.to_dict(), "metrics": values,
                "descriptions": {k: METRICS[k] for k in METRICS if any(v.startswith(k) for v in values)}}
-    try:
-        out.write_text(json.dumps(payload, indent=2) + "\n")
-    except OSError as exc:
-        raise GanzooError(f"cannot write {out} ({exc.strerror}); choose another with --json") from None
+    write_text(out, json_text(payload) + "\n")
     console.print(f"wrote {out}")
     return 0
 

@@ -9,6 +9,11 @@ class GanzooError(Exception):
     """A user-facing error: bad name, bad value, missing data, bad checkpoint."""
 
 
+class TrainingDiverged(GanzooError):
+    """Training stopped because a loss or the weights became NaN or infinite; the
+    message names the step and the last (finite) checkpoint written."""
+
+
 def did_you_mean(name: str, choices) -> str:
     """`` (did you mean a, b?)`` for the close matches of ``name``, or an empty string."""
     import difflib

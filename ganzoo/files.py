@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -40,14 +42,23 @@ def check_output(path: str | os.PathLike, suffixes: Sequence[str], option: str) 
         raise GanzooError(f"{option} {path}: the file must end in {' or '.join(suffixes)}")
     if path.is_dir():
         raise GanzooError(f"{option} {path} is a directory; name a file inside it, e.g. {path / ('out' + suffixes[0])}")
-    folder = path.parent
-    existing = folder
+    check_folder(path.parent, option)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise GanzooError(f"{option} {path}: permission denied; choose a writable place")
+    return path
+
+
+def check_folder(path: str | os.PathLike, option: str) -> Path:
+    """``path`` if a folder can be made or written there, checked before any work:
+    it is not a file, and it (or the nearest folder above it that exists) is writable."""
+    path = Path(path).expanduser()
+    existing = path
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise GanzooError(f"{option} {path}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise GanzooError(f"{option} {path}: permission denied; choose a writable place")
+        raise GanzooError(f"{option} {path}: {existing} is a file, not a folder; choose another place")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise GanzooError(f"{option} {path}: permission denied in {existing}; choose a writable place")
     return path
 
 
@@ -104,3 +115,19 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_write(path, "w") as f:
         f.write(text)
     return Path(path)
+
+
+def _finite_or_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
+def json_text(value, indent: int | None = 2) -> str:
+    """Strict JSON for ``value``, NaN and infinities written as ``null`` (the bare
+    ``NaN`` of Python's json module is rejected by strict readers)."""
+    return json.dumps(_finite_or_none(value), indent=indent, allow_nan=False)

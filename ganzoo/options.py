@@ -40,6 +40,13 @@ PositiveFloat = Annotated[float, Rule(lambda v: v > 0, "above 0")]
 Probability = Annotated[float, Rule(lambda v: 0 <= v < 1, "in [0, 1)")]
 """A rate such as dropout: a number from 0 up to (not including) 1."""
 
+# The trainer derives its streams from the seed (seed + 1 for initialisation, one
+# data order per epoch), and torch's generators take 64-bit seeds.
+MAX_SEED = 2**63 - 1
+
+Seed = Annotated[int, Rule(lambda v: 0 <= v <= MAX_SEED, f"between 0 and {MAX_SEED}")]
+"""A random seed: an integer from 0 to 2**63 - 1."""
+
 Widths = Annotated[Sequence[PositiveInt], Rule(lambda v: len(v) >= 1, "(one or more)")]
 """Layer widths: a non-empty list of integers of at least 1."""
 

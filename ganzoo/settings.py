@@ -13,6 +13,7 @@ from pathlib import Path
 DATA_DIR_ENV = "GANZOO_DATA_DIR"
 CACHE_DIR_ENV = "GANZOO_CACHE_DIR"
 DISABLE_PLUGINS_ENV = "GANZOO_DISABLE_PLUGINS"
+DEBUG_ENV = "GANZOO_DEBUG"  # set: the command line shows the traceback of an internal error
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:

@@ -26,8 +26,9 @@ from torch import Tensor, nn
 from . import checkpoint
 from .components import Batch, GANLoss, generate
 from .data import TensorData
-from .errors import GanzooError
+from .errors import GanzooError, TrainingDiverged
 from .optimizers import OPTIMIZERS
+from .options import PositiveInt, Seed, coerce
 from .recipe import Component
 
 OptimSpec = Component | Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
@@ -81,6 +82,8 @@ def sample(generator: nn.Module, n: int, device: torch.device | str, y: Tensor |
     A conditional generator draws class ``y[i]`` for sample ``i``; without ``y``
     it cycles through its classes (0, 1, …, K−1, 0, …).
     """
+    n = coerce(n, PositiveInt, "the number of samples")
+    batch = coerce(batch, PositiveInt, "the sampling batch size")
     y = _check_labels(generator, n, y)
     was_training = generator.training
     generator.eval()
@@ -147,6 +150,13 @@ class Trainer:
         callbacks: Sequence[Any] = (),
         recipe: Any = None,
     ) -> None:
+        for name, value in (("batch_size", batch_size), ("n_critic", n_critic), ("g_steps", g_steps),
+                            ("log_every", log_every), ("steps", steps), ("epochs", epochs)):
+            if value is not None or name not in ("steps", "epochs"):
+                coerce(value, PositiveInt, f"Trainer {name}")
+        if steps is None and epochs is None:
+            raise GanzooError("Trainer needs a length: pass steps=N or epochs=N")
+        coerce(seed, Seed, "Trainer seed")
         self.device = resolve_device(device)
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
@@ -177,6 +187,9 @@ class Trainer:
         self._counts: dict[str, int] = {}
         self._log_clock = (0, time.perf_counter())
         self.interrupted = False
+        self.stop_signal: int | None = None  # the signal that stopped the last fit (SIGINT, SIGTERM)
+        self.diverged: str | None = None  # why the last fit stopped on non-finite values
+        self.last_saved: tuple[Path, int] | None = None  # (path, step) of the newest checkpoint written
         self.last_metrics: dict[str, float] = {}
 
     # ----------------------------------------------------------------- schedule
@@ -192,29 +205,76 @@ class Trainer:
 
     # ----------------------------------------------------------------- the loop
     def fit(self) -> "Trainer":
-        """Train to ``total_steps``. Ctrl-C stops at the end of the current step,
-        after which ``on_train_end`` runs (the checkpoint callback saves) and
-        ``interrupted`` is true; a second Ctrl-C aborts at once."""
+        """Train to ``total_steps``.
+
+        Ctrl-C or SIGTERM stops at the end of the current step, after which
+        ``on_train_end`` runs (the checkpoint callback saves), ``interrupted`` is
+        true and ``stop_signal`` says which; a second one during a step aborts at
+        once with ``KeyboardInterrupt``, saving nothing (one during the final
+        ``on_train_end`` waits for it to finish). A loss that becomes NaN or infinite
+        (seen when logs are averaged) or non-finite weights at a save stop the run
+        without saving that state: ``on_train_end`` still runs, then
+        :class:`~ganzoo.errors.TrainingDiverged` is raised naming the step and
+        the last checkpoint written.
+        """
         if self.step == 0:
             torch.manual_seed(self.seed + 1)  # the init stream is the recipe's seed
         self.generator.train()
         self.discriminator.train()
+        self.diverged, self.stop_signal = None, None
         self._emit("on_train_start")
         self._log_clock = (self.step, time.perf_counter())
-        with _sigint_as_flag() as stop:
-            while self.step < self.total_steps and not stop.is_set():
-                finished_epochs = self._train_step()
-                self.step += 1
-                self._emit("on_step_end")
-                if self.step % self.log_every == 0 or self.step == self.total_steps:
+        with _signals_as_flag() as stop:
+            try:
+                while self.step < self.total_steps and not stop.is_set():
+                    finished_epochs = self._train_step()
+                    self.step += 1
+                    # Logs first: their losses are checked for NaN before anything
+                    # (a checkpoint, an evaluation) looks at this step's state.
+                    if self.step % self.log_every == 0 or self.step == self.total_steps:
+                        self._flush_logs()
+                    self._emit("on_step_end")
+                    for _ in range(finished_epochs):
+                        self._emit("on_epoch_end")
+                if self._counts:
                     self._flush_logs()
-                for _ in range(finished_epochs):
-                    self._emit("on_epoch_end")
+            except TrainingDiverged as exc:
+                self.diverged = str(exc)
             self.interrupted = stop.is_set()
-        if self._counts:
-            self._flush_logs()
-        self._emit("on_train_end")
+            self.stop_signal = stop.signal
+            stop.finishing = True  # the final save runs to its end, whatever arrives now
+            self._emit("on_train_end")
+        if self.diverged is not None:
+            raise TrainingDiverged(self.diverged)
         return self
+
+    def _diverged(self, what: str) -> TrainingDiverged:
+        if self.last_saved is None:
+            kept = "no checkpoint had been written yet"
+        else:
+            kept = f"the last checkpoint, {self.last_saved[0]} (step {self.last_saved[1]}), is finite and kept"
+        return TrainingDiverged(
+            f"training diverged at step {self.step}: {what}; stopped without saving that state, and {kept}. "
+            "Lower the learning rates or change the seed"
+        )
+
+    def check_finite(self) -> None:
+        """Raise :class:`~ganzoo.errors.TrainingDiverged` if the pending losses or the
+        weights and buffers hold NaN or infinities (one device sync per tensor)."""
+        bad = self._non_finite()
+        if bad is not None:
+            raise self._diverged(bad)
+
+    def _non_finite(self) -> str | None:
+        """What is NaN or infinite now (pending loss sums, then weights), or ``None``."""
+        pending = [k for k, v in self._sums.items() if not bool(torch.isfinite(v).all())]
+        if pending:
+            return f"{', '.join(pending)} became NaN or infinite"
+        for name, model in (("generator", self.generator), ("discriminator", self.discriminator)):
+            for key, tensor in model.state_dict().items():  # buffers too: BatchNorm statistics
+                if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                    return f"the {name}'s {key} became NaN or infinite"
+        return None
 
     def _train_step(self) -> int:
         before = self.epoch
@@ -302,6 +362,9 @@ class Trainer:
         self._log_clock = (self.step, now)
         self.last_metrics = metrics
         self._emit("on_log", metrics)
+        bad = [k for k in ("d_loss", "g_loss") if k in metrics and not math.isfinite(metrics[k])]
+        if bad:
+            raise self._diverged(f"{' and '.join(bad)} became NaN or infinite in the {max(done, 1)} steps before it")
 
     def _emit(self, event: str, *args: Any) -> None:
         for callback in self.callbacks:
@@ -365,30 +428,50 @@ class Trainer:
                 cb.load_state_dict(saved[type(cb).__name__])
 
     def save(self, path: str | Path) -> Path:
-        """Write a checkpoint atomically (temporary file, then rename)."""
-        return checkpoint.save(self.state_dict(), path)
+        """Write a checkpoint atomically (temporary file, then rename). A state with
+        NaN or infinite weights or pending losses is never written: it raises
+        :class:`~ganzoo.errors.TrainingDiverged` and the file on disk stays as it was."""
+        self.check_finite()
+        path = checkpoint.save(self.state_dict(), path)
+        if self.last_saved is None or self.step > self.last_saved[1]:
+            self.last_saved = (path, self.step)
+        return path
 
     def resume(self, path: str | Path) -> None:
         """Load a checkpoint written by :meth:`save` (``weights_only``, never unpickling code)."""
         self.load_state_dict(checkpoint.load(path))
+        self.last_saved = (Path(path), self.step)
+
+
+class _StopFlag(threading.Event):
+    """Set by the first SIGINT or SIGTERM; ``signal`` records which. While
+    ``finishing`` (the end of training: the final checkpoint), further signals wait."""
+
+    signal: int | None = None
+    finishing: bool = False
 
 
 @contextlib.contextmanager
-def _sigint_as_flag():
-    """Turn the first Ctrl-C into a flag the loop checks between steps; a second one
-    raises KeyboardInterrupt as usual. Only possible in the main thread."""
-    flag = threading.Event()
+def _signals_as_flag():
+    """Turn the first Ctrl-C or SIGTERM (what ``timeout``, batch schedulers, ``docker
+    stop`` and systemd send) into a flag the loop checks between steps; a second one
+    raises KeyboardInterrupt. Only possible in the main thread."""
+    flag = _StopFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return
 
     def handler(signum, frame):
+        if flag.finishing:
+            return
         if flag.is_set():
             raise KeyboardInterrupt
+        flag.signal = signum
         flag.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)

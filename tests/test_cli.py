@@ -113,7 +113,7 @@ def test_bad_input_is_one_clear_line(capsys, tmp_path, argv, expected):
 def test_unwritable_output_directory(capsys, tmp_path):
     (tmp_path / "file").write_text("")
     one_line_error(capsys, ["run", "vanilla-mnist", "--out", str(tmp_path / "file" / "run")],
-                   "cannot write to output directory")
+                   "is a file, not a folder")
 
 
 def test_cuda_without_cuda(capsys, tmp_path):

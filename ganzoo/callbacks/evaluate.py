@@ -23,6 +23,7 @@ class Evaluate(Callback):
     def _run(self, trainer) -> None:
         from ..metrics.evaluate import evaluate
 
+        trainer.check_finite()  # NaN weights would give NaN features, not a measurement
         averaged, live = self._classifiers(trainer)
         values = evaluate(trainer.sample, self.dataset, self.metrics, self.n,
                           self.data_dir, self.cache, seed=0, conditional=self.conditional,
@@ -71,12 +72,12 @@ class Evaluate(Callback):
         can_classify = classifies(trainer.discriminator)
         name = self.dataset if isinstance(self.dataset, str) else self.dataset.name
         chosen = self.metrics if self.metrics is not None else default_metrics(data, self.conditional, can_classify)
-        self.metrics = check_metrics(chosen, data, name, self.conditional, can_classify)
+        self.metrics = check_metrics(chosen, data, name, self.conditional, can_classify, self.n)
 
     def on_step_end(self, trainer) -> None:
         if trainer.step % self.every == 0:
             self._run(trainer)
 
     def on_train_end(self, trainer) -> None:
-        if not trainer.interrupted and trainer.step % self.every != 0:
+        if not trainer.interrupted and trainer.diverged is None and trainer.step % self.every != 0:
             self._run(trainer)

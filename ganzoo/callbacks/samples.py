@@ -79,6 +79,6 @@ class SampleGrid(Callback):
             self._draw(trainer)
 
     def on_train_end(self, trainer) -> None:
-        if trainer.step % self.every != 0 or trainer.step == 0:
+        if trainer.diverged is None and (trainer.step % self.every != 0 or trainer.step == 0):
             self._draw(trainer)
 

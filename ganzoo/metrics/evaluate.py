@@ -42,6 +42,9 @@ METRICS = {
     "test-error": "error of a classifying discriminator (semi-supervised GAN) on the whole labelled test split",
 }
 CLASSIFIER_METRICS = ("fd", "score", "classes", "precision", "recall", "density", "coverage")
+# The fewest samples each metric is defined for: a covariance needs two, a k-th
+# nearest neighbour other than the sample itself needs k + 1.
+MIN_N = {"fd": 2, "precision": 4, "recall": 4, "density": 6, "coverage": 6}
 PARZEN_CENTRES, PARZEN_VALIDATION = 10_000, 1_000
 
 
@@ -66,9 +69,18 @@ def default_metrics(data: TensorData, conditional: bool = False, classifies: boo
 
 
 def check_metrics(names: Sequence[str], data: TensorData, dataset: str, conditional: bool = False,
-                  classifies: bool = False) -> list[str]:
-    """``names`` if each exists and applies to ``data``, else a one-line error."""
+                  classifies: bool = False, n: int | None = None) -> list[str]:
+    """``names`` if each exists and applies to ``data`` (and, given the sample count
+    ``n``, is defined for that many samples), else a one-line error."""
     usable = applicable(data, conditional, classifies)
+    if not names:
+        if usable:
+            raise GanzooError(f"no metric was named; metrics that apply to dataset {dataset!r}: {', '.join(usable)}")
+        raise GanzooError(
+            f"no metric applies to dataset {dataset!r}: it has no reference classifier (there are: "
+            f"{', '.join(SETTINGS)}) and no known modes, and the discriminator does not classify; "
+            "nothing can be evaluated"
+        )
     for name in names:
         if name not in METRICS:
             raise GanzooError(f"unknown metric {name!r}{did_you_mean(name, METRICS)}; choose from {', '.join(METRICS)}")
@@ -87,6 +99,11 @@ def check_metrics(names: Sequence[str], data: TensorData, dataset: str, conditio
                 why = f"it does not apply to dataset {dataset!r}"
             hint = f"metrics that apply: {', '.join(usable)}" if usable else "no metric applies to it"
             raise GanzooError(f"metric {name!r} cannot be computed: {why}; {hint}")
+    fewest = max(MIN_N.get(m, 1) for m in names)
+    if n is not None and n < fewest:
+        which = ", ".join(m for m in names if MIN_N.get(m, 1) == fewest)
+        raise GanzooError(f"{n} samples are too few for {which}, which needs at least {fewest}; "
+                          f"use -n (eval_n) {fewest} or more (thousands for a stable value)")
     return list(names)
 
 
@@ -145,10 +162,9 @@ def evaluate(
     test = load_dataset(_split(dataset, "test", n), data_dir)
     classifies = classify is not None
     metrics = check_metrics(metrics if metrics is not None else default_metrics(test, conditional, classifies),
-                            test, dataset.name, conditional, classifies)
+                            test, dataset.name, conditional, classifies, n)
     needs_real = [m for m in metrics if m in CLASSIFIER_METRICS]
-    if n < 2:
-        raise GanzooError(f"-n must be at least 2, got {n}")
+
     if needs_real and n > len(test):
         raise GanzooError(
             f"-n {n} exceeds the {len(test)} test samples of {dataset.name!r} that {', '.join(needs_real)} "
@@ -165,6 +181,9 @@ def evaluate(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         fake = (sample(count, labels) if conditional else sample(count)).detach().cpu()
+    if not bool(torch.isfinite(fake).all()):
+        raise GanzooError("the generator's samples hold NaN or infinite values (its weights have diverged); "
+                          "nothing can be measured on them; evaluate an earlier checkpoint")
     value_range = test.spec.value_range
     # One load of the reference classifier (cache read and checksum) for every metric that uses it.
     uses_classifier = needs_real or "class-accuracy" in metrics or ("modes" in metrics and test.modes is None)
