@@ -38,10 +38,10 @@ def check_output(path: str | os.PathLike, suffixes: Sequence[str], option: str) 
     its suffix is one of ``suffixes``, it is not a directory, and its folder exists
     (or can be made) and is writable. Otherwise a one-line error naming ``option``."""
     path = Path(path).expanduser()
-    if path.suffix.lower() not in suffixes:
-        raise GanzooError(f"{option} {path}: the file must end in {' or '.join(suffixes)}")
     if path.is_dir():
         raise GanzooError(f"{option} {path} is a directory; name a file inside it, e.g. {path / ('out' + suffixes[0])}")
+    if path.suffix.lower() not in suffixes:
+        raise GanzooError(f"{option} {path}: the file must end in {' or '.join(suffixes)}")
     check_folder(path.parent, option)
     if path.exists() and not os.access(path, os.W_OK):
         raise GanzooError(f"{option} {path}: permission denied; choose a writable place")
