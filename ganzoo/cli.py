@@ -164,6 +164,8 @@ def _holds_run(folder: Path) -> bool:
 
 def _run_dir(args: argparse.Namespace) -> Path | None:
     """The run directory asked for (``None``: a new default one), checked but not created."""
+    if args.overwrite and args.resume is not None:
+        raise GanzooError("--overwrite replaces a run and --resume continues one; pass only one of them")
     if args.out is not None:
         out = args.out.expanduser()
     elif args.resume is not None and args.resume.parent.name == "checkpoints":
