@@ -288,10 +288,13 @@ def _train(args: argparse.Namespace, trainer, recipe: Recipe, state: dict | None
         _summary(trainer, out, time.perf_counter() - started, trainer.step - first_step)
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return EXIT_DIVERGED
-    except OSError as exc:
-        kept = f"; the last checkpoint, {trainer.last_saved[0]}, is intact" if trainer.last_saved else ""
-        raise GanzooError(f"{os_error(exc, exc.filename or out)}; training stopped at step {trainer.step}"
-                          f"{kept}") from None
+    except (OSError, GanzooError) as exc:  # a full disk, an unwritable file, a failing callback
+        if trainer.step == first_step:
+            raise
+        reason = os_error(exc, exc.filename or out) if isinstance(exc, OSError) else exc
+        kept = f"; the last checkpoint, {trainer.last_saved[0]} (step {trainer.last_saved[1]}), is intact" \
+            if trainer.last_saved else "; no checkpoint had been written"
+        raise GanzooError(f"{reason}; training stopped at step {trainer.step}{kept}") from None
     _summary(trainer, out, time.perf_counter() - started, trainer.step - first_step)
     if trainer.interrupted:
         name = "SIGTERM" if trainer.stop_signal == signal.SIGTERM else "interrupted"

@@ -105,6 +105,13 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise os_error(exc, path) from None
+    except RuntimeError as exc:
+        tmp.unlink(missing_ok=True)
+        # torch.save reports a failed write (a full disk) as a RuntimeError of its
+        # zip writer, raised while the OSError that caused it propagates.
+        if isinstance(exc.__context__, OSError):
+            raise os_error(exc.__context__, path) from None
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -114,6 +121,13 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` atomically."""
     with atomic_write(path, "w") as f:
         f.write(text)
+    return Path(path)
+
+
+def write_png(image, path: str | os.PathLike) -> Path:
+    """Save a Pillow ``image`` to ``path`` as PNG, atomically."""
+    with atomic_write(path) as f:
+        image.save(f, format="PNG")
     return Path(path)
 
 

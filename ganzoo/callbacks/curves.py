@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from ..files import write_png
 from . import Callback
 
 COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189),
@@ -33,7 +34,7 @@ def plot_curves(series: dict[str, list[tuple[float, float]]], path: str | Path,
               for name, values in series.items()}
     points = [p for values in series.values() for p in values]
     if not points:
-        image.save(path)
+        write_png(image, path)
         return path
     x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
     y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
@@ -57,7 +58,7 @@ def plot_curves(series: dict[str, list[tuple[float, float]]], path: str | Path,
             for piece in _dashes(line) if name in dashed else [line]:
                 draw.line(piece, fill=colour, width=2)
         draw.text((width - right + 10, top + 16 * i), name, fill=colour)
-    image.save(path)
+    write_png(image, path)
     return path
 
 

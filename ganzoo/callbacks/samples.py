@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 from torchvision.utils import save_image
 
+from ..files import atomic_write
 from . import Callback
 
 
@@ -15,12 +16,12 @@ def save_grid(samples: Tensor, path: str | Path, value_range: tuple[float, float
               nrow: int | None = None) -> Path:
     """Save image samples ``(n, c, h, w)`` as one PNG grid, mapping ``value_range`` to black..white."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lo, hi = value_range
     images = ((samples.detach().float().cpu() - lo) / (hi - lo)).clamp(0, 1)
     if images.dim() == 2:  # flat samples from an MLP: not images, nothing to draw
         raise ValueError(f"cannot draw samples of shape {tuple(samples.shape[1:])} as images")
-    save_image(images, path, nrow=nrow or max(1, int(len(images) ** 0.5)), padding=2, pad_value=0.5)
+    with atomic_write(path) as f:  # a full disk leaves the previous grid, not half a PNG
+        save_image(images, f, format="png", nrow=nrow or max(1, int(len(images) ** 0.5)), padding=2, pad_value=0.5)
     return path
 
 

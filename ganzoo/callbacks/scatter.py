@@ -12,6 +12,7 @@ import torch
 from PIL import Image, ImageDraw
 from torch import Tensor
 
+from ..files import write_png
 from .samples import SampleGrid
 
 
@@ -50,7 +51,7 @@ def save_scatter(samples: Tensor, path: str | Path, modes: Tensor | None = None,
         draw.text((6, 4), title, fill="black")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
+    write_png(image, path)
     return path
 
 
