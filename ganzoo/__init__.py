@@ -14,7 +14,7 @@ from .components import (Batch, DataSpec, Discriminator, GANLoss, Generator, cla
 from .data import DataFile, TensorData
 from .errors import GanzooError
 from .hookspecs import hookimpl
-from .options import PositiveFloat, PositiveInt, Probability, Rule, Widths
+from .options import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Probability, Rule, Seed, Widths
 from .recipe import Component, Recipe
 from .registry import default_registry
 from .trainer import Trainer
@@ -29,6 +29,7 @@ def get_recipe(name: str) -> Recipe:
 
 __all__ = [
     "Batch", "Component", "DataFile", "DataSpec", "Discriminator", "GANLoss", "GanzooError", "Generator",
-    "Recipe", "TensorData", "Trainer", "build", "check_compatible", "classifies", "create", "default_registry",
+    "NonNegativeFloat", "NonNegativeInt", "PositiveFloat", "PositiveInt", "Probability", "Recipe", "Rule", "Seed",
+    "Widths", "TensorData", "Trainer", "build", "check_compatible", "classifies", "create", "default_registry",
     "discriminate", "feature_width", "generate", "get_recipe", "hookimpl", "load_dataset", "output_activation",
 ]

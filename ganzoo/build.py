@@ -31,6 +31,8 @@ def create(kind: str, component: Component | str, *args: Any, registry: Registry
     losses nothing but their options.
     """
     component = Component(component) if isinstance(component, str) else component
+    if not isinstance(component, Component):
+        raise GanzooError(f"a {SINGULAR[kind]} is named by a string or a Component, got {component!r}")
     registry = registry or default_registry()
     entry = registry.get(kind, component.name)
     what = f"{SINGULAR[kind]} {component.name!r}"
@@ -51,8 +53,12 @@ def create(kind: str, component: Component | str, *args: Any, registry: Registry
 
 
 def load_dataset(component: Component | str, data_dir: str | os.PathLike | None = None,
-                 registry: Registry | None = None) -> TensorData:
-    """The dataset a component names, read from ``data_dir`` (else ``GANZOO_DATA_DIR``)."""
+                 registry: Registry | None = None, **options: Any) -> TensorData:
+    """The dataset a component names, read from ``data_dir`` (else ``GANZOO_DATA_DIR``);
+    ``options`` add to the component's (``load_dataset("mnist", split="test")``)."""
+    component = Component(component) if isinstance(component, str) else component
+    if options and isinstance(component, Component):
+        component = component.replace(**options)
     return create("datasets", component, resolve_data_dir(data_dir), registry=registry)
 
 

@@ -25,8 +25,9 @@ from rich.table import Table
 
 from . import checkpoint
 from .data import DataFile
-from .errors import GanzooError, TrainingDiverged
+from .errors import GanzooError, TrainingDiverged, did_you_mean
 from .files import check_folder, check_output, json_text, os_error, write_text
+from .metrics.evaluate import METRICS
 from .options import Seed, coerce
 from .recipe import Recipe, apply_overrides
 from .registry import KINDS, default_registry
@@ -38,11 +39,17 @@ LISTED = (*KINDS, "optimizers")  # what `ganzoo list` shows: the plugin kinds an
 CACHE_HELP = f"where reference classifiers are cached (default ${CACHE_DIR_ENV}, else ~/.cache/ganzoo)"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake as one ``error:`` line (exit status 2) like every other."""
+
+    def error(self, message: str):
+        raise GanzooError(f"{message} (see `{self.prog} --help`)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(format="%(message)s", level=logging.WARNING)
-    parser = _parser()
-    args = parser.parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         return args.func(args)
     except GanzooError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
@@ -64,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ganzoo", description="Train and explore GAN variants.")
+    parser = _Parser(prog="ganzoo", description="Train and explore GAN variants.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="train a recipe")
@@ -142,7 +149,7 @@ def _resolve_recipe(args: argparse.Namespace, saved: Recipe | None) -> Recipe:
     registry = default_registry()
     if args.recipe is None and saved is None:
         raise GanzooError("name a recipe (see `ganzoo list recipes`) or pass --resume CKPT")
-    recipe = registry.get("recipes", args.recipe).obj if args.recipe else saved
+    recipe = registry.get("recipes", args.recipe).obj if args.recipe is not None else saved
     recipe = apply_overrides(recipe, args.overrides, registry.factory)
     if args.seed is not None:
         recipe = recipe.replace(seed=coerce(args.seed, Seed, "--seed"))
@@ -226,6 +233,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Everything that can be checked is checked before anything is written.
     state, saved = (_load_run(args.resume, "--resume") if args.resume else (None, None))
     recipe = _resolve_recipe(args, saved)
+    unknown = [m for m in recipe.eval_metrics or () if m not in METRICS]
+    if unknown:
+        raise GanzooError(f"eval_metrics: unknown metric {unknown[0]!r}{did_you_mean(unknown[0], METRICS)}; "
+                          f"choose from {', '.join(METRICS)}")
     requested = _run_dir(args)
     trainer = build(recipe, data_dir=args.data_dir, device=args.device)
     if state is not None:
@@ -481,7 +492,7 @@ def _classifier(recipe: Recipe, spec, state: dict, device):
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .metrics.evaluate import METRICS, evaluate
+    from .metrics.evaluate import evaluate
     from .trainer import sample
 
     seed = coerce(args.seed, Seed, "--seed")
@@ -490,9 +501,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
         if not metrics:
             raise GanzooError(f"--metrics {args.metrics!r} names no metric; choose from {', '.join(METRICS)}")
+    generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
     out = args.json or args.checkpoint.with_name(f"{args.checkpoint.stem}-eval.json")
     check_output(out, (".json",), "--json")
-    generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
     classify = _classifier(recipe, spec, state, device)
     values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
                       args.data_dir, args.cache_dir, seed=seed,

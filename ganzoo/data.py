@@ -76,7 +76,7 @@ class TensorData:
     def permutation(self, seed: int, epoch: int) -> Tensor:
         """The order of epoch ``epoch``: a function of the seed and the epoch only,
         so a resumed run draws exactly the batches an uninterrupted one would."""
-        gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        gen = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**63)  # any valid seed fits
         return torch.randperm(len(self), generator=gen).to(self.device, non_blocking=True)
 
     def take(self, index: Tensor) -> Batch:

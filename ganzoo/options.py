@@ -13,6 +13,7 @@ what it must be, before anything is built::
 from __future__ import annotations
 
 import inspect
+import math
 import types
 import typing
 from collections import abc
@@ -36,6 +37,12 @@ PositiveInt = Annotated[int, Rule(lambda v: v >= 1, "at least 1")]
 
 PositiveFloat = Annotated[float, Rule(lambda v: v > 0, "above 0")]
 """A scale or a spread: a number above 0."""
+
+NonNegativeInt = Annotated[int, Rule(lambda v: v >= 0, "at least 0")]
+"""A count that may be zero (0 often means: off)."""
+
+NonNegativeFloat = Annotated[float, Rule(lambda v: v >= 0, "at least 0")]
+"""A noise level or a weight that may be off: a number of at least 0."""
 
 Probability = Annotated[float, Rule(lambda v: 0 <= v < 1, "in [0, 1)")]
 """A rate such as dropout: a number from 0 up to (not including) 1."""
@@ -122,6 +129,8 @@ def _coerce(value: Any, tp: Any) -> Any:
         raise TypeError
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):  # JSON's NaN and Infinity: never a setting
+                raise ValueError
             return float(value)
         raise TypeError
     if tp is str:
@@ -163,7 +172,7 @@ def _type_name(tp: Any) -> str:
     if origin in (tuple, list, abc.Sequence) or tp in (tuple, list):
         return f"a list of {_plural(args[0]) if args else 'values'}"
     if tp is float:
-        return "a number"
+        return "a finite number"
     if tp is int:
         return "an integer"
     if tp is bool:

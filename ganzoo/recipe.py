@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 import typing
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping, Sequence
@@ -30,6 +31,8 @@ class Component:
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def __init__(self, name: str, /, **options: Any) -> None:
+        if not isinstance(name, str) or not name:
+            raise GanzooError(f"a Component is named by a non-empty string (a registered name), got {name!r}")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "options", dict(options))
 
@@ -127,6 +130,13 @@ class Recipe:
                 raise GanzooError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.steps is None and self.epochs is None:
             raise GanzooError("a recipe needs a length: set steps=N or epochs=N")
+        if not _NAME.fullmatch(self.name) or self.name in (".", ".."):
+            raise GanzooError(f"recipe name {self.name!r} must be letters, digits and . _ + - only "
+                              "(it names the run's directory)")
+        if self.eval_metrics is not None and not self.eval_metrics:
+            raise GanzooError("eval_metrics is empty; name some metrics, or null for those that apply to the data")
+        if self.momentum_saturate < 1:
+            raise GanzooError(f"momentum_saturate must be at least 1, got {self.momentum_saturate}")
         for name in ("steps", "epochs", "eval_every", "eval_n"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -148,6 +158,10 @@ class Recipe:
                         linear_decay=self.lr_linear_decay)
 
     def replace(self, **changes: Any) -> "Recipe":
+        known = _field_types()
+        for key in changes:
+            if key not in known:
+                raise GanzooError(f"unknown recipe field {key!r}{did_you_mean(key, known)}")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,6 +195,9 @@ class Recipe:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
+
+
+_NAME = re.compile(r"[\w.+-]+")
 
 
 @functools.cache

@@ -257,6 +257,8 @@ class Registry:
     def get(self, kind: str, name: str) -> Entry:
         """The entry ``name`` of ``kind``, or an error listing close matches."""
         table = self.entries(kind)
+        if not isinstance(name, str):
+            raise GanzooError(f"a {SINGULAR.get(kind, kind)} is named by a string, got {name!r}; see `ganzoo list {kind}`")
         if name in table:
             return table[name]
         hint = did_you_mean(name, table) or f" (available: {', '.join(sorted(table)) or 'none'})"

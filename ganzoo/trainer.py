@@ -37,22 +37,32 @@ EVENTS = ("on_train_start", "on_step_end", "on_log", "on_epoch_end", "on_train_e
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``auto`` is CUDA when available, else CPU; asking for CUDA without it is an error."""
+    """``auto`` is CUDA when available, else CPU. ganzoo trains on the CPU and on
+    CUDA devices; any other device, or one that is not here, is an error."""
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         dev = torch.device(device)
-    except RuntimeError:
+    except (RuntimeError, TypeError, ValueError):
         raise GanzooError(f"unknown device {device!r}; use cpu, cuda, cuda:N or auto") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise GanzooError(f"device {device!r} is not one ganzoo trains on; use cpu, cuda, cuda:N or auto")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise GanzooError(f"device {device!r} requested but CUDA is not available here; use --device cpu or auto")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise GanzooError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                          f"cuda:0..cuda:{torch.cuda.device_count() - 1}")
     return dev
 
 
 def make_optimizer(spec: OptimSpec, params: Iterable[nn.Parameter], device: torch.device) -> torch.optim.Optimizer:
     """An optimizer from a ``Component`` naming a ``torch.optim`` class (fused Adam by default)
     or from any callable taking parameters."""
+    if isinstance(spec, str):
+        spec = Component(spec)
     if not isinstance(spec, Component):
+        if not callable(spec):
+            raise GanzooError(f"an optimizer is a Component, a name or a callable taking parameters, got {spec!r}")
         return spec(params)
     if spec.name not in OPTIMIZERS:
         from .errors import did_you_mean
@@ -63,6 +73,9 @@ def make_optimizer(spec: OptimSpec, params: Iterable[nn.Parameter], device: torc
     cls = OPTIMIZERS[spec.name]
     options = dict(spec.options)
     if "betas" in options:
+        if not (isinstance(options["betas"], (list, tuple)) and len(options["betas"]) == 2):
+            raise GanzooError(f"optimizer {spec.name!r}: betas is a pair of numbers, e.g. [0.5, 0.999]; "
+                              f"got {options['betas']!r}")
         options["betas"] = tuple(options["betas"])
     if cls in (torch.optim.Adam, torch.optim.AdamW) and device.type in ("cuda", "cpu"):
         # Fused Adam is one kernel per step instead of a loop over parameters:
@@ -70,8 +83,9 @@ def make_optimizer(spec: OptimSpec, params: Iterable[nn.Parameter], device: torc
         options.setdefault("fused", True)
     try:
         return cls(params, **options)
-    except (TypeError, ValueError) as exc:
-        raise GanzooError(f"optimizer {spec.name!r}: {exc}") from None
+    except (TypeError, ValueError, RuntimeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise GanzooError(f"optimizer {spec.name!r}: {first}") from None
 
 
 @torch.no_grad()
@@ -110,7 +124,13 @@ def _check_labels(generator: nn.Module, n: int, y: Tensor | None) -> Tensor | No
         if classes is None:
             raise GanzooError(f"generator {type(generator).__name__} is conditional; pass the labels to sample")
         return torch.arange(n) % classes
-    y = torch.as_tensor(y, dtype=torch.long)
+    try:
+        y = torch.as_tensor(y)
+    except (TypeError, ValueError, RuntimeError):
+        raise GanzooError(f"labels must be integers 0..K-1, got {y!r}") from None
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise GanzooError(f"labels must be integers 0..K-1, got a tensor of {y.dtype}")
+    y = y.long()
     if y.shape != (n,):
         raise GanzooError(f"{n} samples need {n} labels, got labels of shape {tuple(y.shape)}")
     if classes is not None and n and (int(y.min()) < 0 or int(y.max()) >= classes):
@@ -157,6 +177,11 @@ class Trainer:
         if steps is None and epochs is None:
             raise GanzooError("Trainer needs a length: pass steps=N or epochs=N")
         coerce(seed, Seed, "Trainer seed")
+        for name, value, kind in (("generator", generator, nn.Module), ("discriminator", discriminator, nn.Module),
+                                  ("data", data, TensorData)):
+            if not isinstance(value, kind):
+                hint = " (build it with ganzoo.create, or use ganzoo.build for a recipe)" if kind is nn.Module else ""
+                raise GanzooError(f"Trainer {name} must be a {kind.__name__}, got {type(value).__name__}{hint}")
         self.device = resolve_device(device)
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
@@ -414,12 +439,17 @@ class Trainer:
             self.discriminator.load_state_dict(state["discriminator"])
             self.g_optim.load_state_dict(state["g_optim"])
             self.d_optim.load_state_dict(state["d_optim"])
-        except (RuntimeError, KeyError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0]
+        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise GanzooError(f"checkpoint does not fit these models: {first}") from None
-        self.step, self.epoch, self._cursor = state["step"], state["epoch"], state["cursor"]
+        try:
+            step, epoch, cursor, rng = state["step"], state["epoch"], state["cursor"], state["rng"]["torch"]
+            torch.set_rng_state(rng)
+        except (KeyError, TypeError, RuntimeError) as exc:
+            raise GanzooError(f"checkpoint lacks the position of its run ({type(exc).__name__}: {exc}); "
+                              "use a checkpoint written by Trainer.save or ganzoo run") from None
+        self.step, self.epoch, self._cursor = step, epoch, cursor
         self._perm = None
-        torch.set_rng_state(state["rng"]["torch"])
         if self.device.type == "cuda" and "cuda" in state["rng"]:
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
         saved = state.get("callbacks", {})

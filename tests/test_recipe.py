@@ -73,7 +73,7 @@ def test_set_component_name_replaces_it(recipe):
         ("batch_size.x=1", "plain field"),
         ("steps=0", "steps must be at least 1"),
         ("d_ema=2", "d_ema is a rate per step in (0, 1]"),
-        ("d_ema=fast", "expected a number or null"),
+        ("d_ema=fast", "expected a finite number or null"),
         ("simultaneous=yes", "expected true or false"),
         ("g_steps=0", "g_steps must be at least 1"),
         ("g_steps=two", "expected an integer"),

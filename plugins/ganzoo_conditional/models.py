@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import ganzoo
-from ganzoo import (Component, DataSpec, Discriminator, GanzooError, Generator, PositiveInt, Probability,
+from ganzoo import (Component, DataSpec, Discriminator, GanzooError, Generator, PositiveFloat, PositiveInt, Probability,
                     feature_width, output_activation)
 from ganzoo_vanilla.models import Maxout, init_linears
 
@@ -37,7 +37,7 @@ class ConditionalMLPGenerator(Generator):
     def __init__(self, spec: DataSpec, latent_dim: PositiveInt = 100, z_hidden: PositiveInt = 200,
                  y_hidden: PositiveInt = 1000, hidden: PositiveInt = 1200, dropout: Probability = 0.5,
                  batchnorm: bool = False,
-                 prior: Literal["uniform", "normal"] = "uniform", init_range: float | None = 0.05) -> None:
+                 prior: Literal["uniform", "normal"] = "uniform", init_range: PositiveFloat | None = 0.05) -> None:
         super().__init__()
         self.num_classes = num_classes(spec, "conditional-mlp generator")
         self.latent_dim, self.shape, self.prior = latent_dim, tuple(spec.shape), prior
@@ -72,7 +72,7 @@ class ConditionalMaxoutDiscriminator(Discriminator):
 
     def __init__(self, spec: DataSpec, x_hidden: PositiveInt = 240, y_hidden: PositiveInt = 50,
                  hidden: PositiveInt = 240, pieces: tuple[PositiveInt, PositiveInt, PositiveInt] = (5, 5, 4),
-                 dropout: Probability = 0.5, init_range: float | None = 0.005) -> None:
+                 dropout: Probability = 0.5, init_range: PositiveFloat | None = 0.005) -> None:
         super().__init__()
         self.num_classes = num_classes(spec, "conditional-maxout discriminator")
         size = int(torch.tensor(tuple(spec.shape)).prod())

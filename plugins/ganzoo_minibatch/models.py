@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 import ganzoo
-from ganzoo import Component, DataSpec, Discriminator, GanzooError, PositiveInt, feature_width
+from ganzoo import Component, DataSpec, Discriminator, GanzooError, NonNegativeInt, PositiveInt, feature_width
 
 from .layer import MinibatchDiscrimination
 
@@ -28,7 +28,7 @@ class MinibatchDiscriminator(Discriminator):
     """
 
     def __init__(self, spec: DataSpec, trunk: str = "dcgan", kernels: PositiveInt = 100, kernel_dim: PositiveInt = 5,
-                 init_batch: int = 100, **options: Any) -> None:
+                 init_batch: NonNegativeInt = 100, **options: Any) -> None:
         super().__init__()
         self.trunk = ganzoo.create("discriminators", Component(trunk, **options), spec)
         if getattr(self.trunk, "conditional", False):

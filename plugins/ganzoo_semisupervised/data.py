@@ -67,7 +67,7 @@ class SemiSupervisedData(TensorData):
         """``(N, 2)``: a permutation of all N samples beside the labelled subset
         repeated, each repetition in its own order (both from seed and epoch);
         ``(N, 3)`` with a second permutation of all N samples."""
-        gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        gen = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**63)
         everyone = torch.randperm(len(self), generator=gen)
         repeats = -(-len(self) // len(self.labelled_index))
         labelled = torch.cat([self.labelled_index[torch.randperm(len(self.labelled_index), generator=gen)]

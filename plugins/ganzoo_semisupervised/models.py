@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganzoo import DataSpec, Discriminator, GanzooError, Generator, PositiveInt, Widths
+from ganzoo import (DataSpec, Discriminator, GanzooError, Generator, NonNegativeFloat, NonNegativeInt, PositiveInt,
+                    Widths)
 
 
 class GaussianNoise(nn.Module):
@@ -75,7 +76,8 @@ class SemiSupervisedDiscriminator(Discriminator):
     """
 
     def __init__(self, spec: DataSpec, hidden: Widths = (1000, 500, 250, 250, 250),
-                 input_noise: float = 0.3, noise: float = 0.5, init_batch: int = 500) -> None:
+                 input_noise: NonNegativeFloat = 0.3, noise: NonNegativeFloat = 0.5,
+                 init_batch: NonNegativeInt = 500) -> None:
         super().__init__()
         if spec.num_classes is None:
             raise GanzooError("the semi-supervised discriminator needs a labelled dataset (its outputs are classes); "

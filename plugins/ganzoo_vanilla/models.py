@@ -8,7 +8,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from ganzoo import DataSpec, Discriminator, Generator, PositiveInt, Probability, Widths, output_activation
+from ganzoo import (DataSpec, Discriminator, Generator, PositiveFloat, PositiveInt, Probability, Widths,
+                    output_activation)
 
 
 def init_linears(module: nn.Module, init_range: float | None = None, init_std: float | None = None) -> None:
@@ -40,8 +41,8 @@ class MLPGenerator(Generator):
     def __init__(self, spec: DataSpec, latent_dim: PositiveInt = 100, hidden: Widths = (256, 512, 1024),
                  batchnorm: bool = True, bn_momentum: Probability = 0.2, bn_first: bool = False,
                  activation: Literal["leaky_relu", "relu"] = "leaky_relu",
-                 prior: Literal["normal", "uniform"] = "normal", init_range: float | None = None,
-                 init_std: float | None = None, output_bias: Literal["zero", "marginals"] = "zero") -> None:
+                 prior: Literal["normal", "uniform"] = "normal", init_range: PositiveFloat | None = None,
+                 init_std: PositiveFloat | None = None, output_bias: Literal["zero", "marginals"] = "zero") -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.shape = tuple(spec.shape)
@@ -130,7 +131,7 @@ class MaxoutDiscriminator(Discriminator):
     """
 
     def __init__(self, spec: DataSpec, hidden: Widths = (240, 240), pieces: PositiveInt = 5,
-                 input_dropout: Probability = 0.2, dropout: Probability = 0.5, init_range: float | None = 0.005,
+                 input_dropout: Probability = 0.2, dropout: Probability = 0.5, init_range: PositiveFloat | None = 0.005,
                  init_std: float | None = None) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
