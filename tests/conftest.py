@@ -1,10 +1,18 @@
 """Shared fixtures. The data directory comes from GANZOO_DATA_DIR; when unset, the
-test configuration points it at the checkout's sibling ``shared/data`` folder."""
+test configuration points it at the checkout's sibling ``shared/data`` folder.
+
+The cache (GANZOO_CACHE_DIR) is a fresh temporary directory for the session, removed
+at exit, so the reference classifiers are trained from cold by their real code, never
+read from ``~/.cache/ganzoo``. Set GANZOO_CACHE_DIR to use a warm cache on purpose;
+subprocesses (the ``cli`` fixture) inherit it through ``os.environ``."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +20,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("GANZOO_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+if not os.environ.get("GANZOO_CACHE_DIR"):
+    os.environ["GANZOO_CACHE_DIR"] = tempfile.mkdtemp(prefix="ganzoo-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["GANZOO_CACHE_DIR"], ignore_errors=True)
 
 import ganzoo  # noqa: E402
 from ganzoo import Component, Recipe, TensorData  # noqa: E402

@@ -74,7 +74,7 @@ Evil = collections.namedtuple("Evil", "x")  # any non-allowlisted class needs un
 
 def test_file_that_needs_unpickling_code_is_refused(tmp_path):
     torch.save(state(payload=Evil(1)), tmp_path / "evil.pt")
-    with pytest.raises(GanzooError, match="would run code"):
+    with pytest.raises(GanzooError, match="asks to run Python code.*refused without running it"):
         checkpoint.load(tmp_path / "evil.pt")
 
 
@@ -86,5 +86,5 @@ def test_newer_format_is_refused(tmp_path):
 
 def test_unwritable_directory(tmp_path):
     (tmp_path / "file").write_text("")
-    with pytest.raises(GanzooError, match="cannot write checkpoint"):
+    with pytest.raises(GanzooError, match="cannot write .*c.pt"):
         checkpoint.save(state(), tmp_path / "file" / "c.pt")

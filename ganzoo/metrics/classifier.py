@@ -2,8 +2,10 @@
 
 Inception weights cannot be downloaded everywhere, so ganzoo trains a small CNN
 per dataset itself (seeded, reproducible), on the training split, and caches it
-with its test accuracy, training settings and a SHA-256 of the weights. A cache
-file whose checksum does not match is retrained, never trusted.
+with its test accuracy and training settings. The metadata holds a SHA-256 of the
+weights (``sha256``) and one of the metadata itself (``meta_sha256``, over its
+canonical JSON without that field), so an edited accuracy is caught like edited
+weights: a cache whose checksums do not match is retrained, never trusted.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import hashlib
 import json
 import logging
 import os
+import sys
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -108,10 +112,19 @@ def _shift(x: Tensor, max_shift: int, gen: torch.Generator) -> Tensor:
 
 
 def train_classifier(train_x01: Tensor, train_y: Tensor, test_x01: Tensor, test_y: Tensor,
-                     settings: dict, progress: Callable[[int, int], None] | None = None) -> ReferenceClassifier:
-    """Train a reference CNN (seeded) and measure its test accuracy."""
+                     settings: dict, progress: Callable[[int, int, float], None] | None = None) -> ReferenceClassifier:
+    """Train a reference CNN (seeded) and measure its test accuracy.
+
+    Works whatever grad mode the caller is in: evaluation calls this on first use from
+    inside ``torch.no_grad()`` (``ganzoo eval``, the ``Evaluate`` callback), so the
+    training enables gradients itself. ``progress(done, total, loss)`` is called after
+    every optimiser step."""
     gen = torch.Generator().manual_seed(settings["seed"])
-    with torch.random.fork_rng(devices=[]):
+    # Inference tensors (made under torch.inference_mode) cannot be saved for backward.
+    if train_x01.is_inference() or train_y.is_inference():
+        with torch.inference_mode(False):
+            train_x01, train_y = train_x01.clone(), train_y.clone()
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad():
         torch.manual_seed(settings["seed"])
         model = ReferenceCNN(int(train_y.max()) + 1, train_x01.shape[1])
         bs, epochs = settings["batch_size"], settings["epochs"]
@@ -131,7 +144,7 @@ def train_classifier(train_x01: Tensor, train_y: Tensor, test_x01: Tensor, test_
                 sched.step()
                 done += 1
                 if progress is not None:
-                    progress(done, steps)
+                    progress(done, steps, loss.item())
     classifier = ReferenceClassifier(model, {})
     predicted = classifier.probs(test_x01, (0.0, 1.0)).argmax(1)
     accuracy = float((predicted == test_y).double().mean())
@@ -142,6 +155,12 @@ def train_classifier(train_x01: Tensor, train_y: Tensor, test_x01: Tensor, test_
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _meta_checksum(meta: dict) -> str:
+    """SHA-256 of the metadata's canonical JSON, leaving out this checksum's own field."""
+    body = {k: v for k, v in meta.items() if k != "meta_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def cache_paths(dataset: str, root: str | os.PathLike | None = None) -> tuple[Path, Path]:
@@ -157,7 +176,7 @@ def inspect_cache(dataset: str, root: str | os.PathLike | None = None) -> tuple[
         return None, "not trained yet"
     try:
         meta = json.loads(meta_path.read_text())
-        if meta.get("sha256") != _sha256(weights):
+        if meta.get("sha256") != _sha256(weights) or meta.get("meta_sha256") != _meta_checksum(meta):
             return None, "fails its checksum"
         state = torch.load(weights, map_location="cpu", weights_only=True)
         model = ReferenceCNN(meta.get("num_classes", 10), meta.get("channels", 1))
@@ -183,11 +202,34 @@ def save_cached(dataset: str, classifier: ReferenceClassifier, root: str | os.Pa
     save(classifier.model.state_dict(), weights)
     meta = {**classifier.meta, "num_classes": classifier.model.head[-1].out_features,
             "channels": classifier.model.body[0].in_channels, "sha256": _sha256(weights)}
+    meta = json.loads(json.dumps(meta))  # as it will read back (tuples become lists)
+    meta["meta_sha256"] = _meta_checksum(meta)
     tmp = meta_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(meta, indent=2))
     os.replace(tmp, meta_path)
     classifier.meta = meta
     return weights
+
+
+def _plain_progress(label: str, epochs: int, start: float) -> Callable[[int, int, float], None]:
+    """A ``progress`` callback printing a plain line to stderr every 10% of the steps
+    (a rich bar shows nothing when stderr is not a terminal, e.g. in CI or a log file)."""
+    print(f"{label}: {epochs} epoch{'s' * (epochs != 1)}, a line every 10%", file=sys.stderr, flush=True)
+    state = {"tenth": 0, "loss": 0.0, "n": 0}
+
+    def report(done: int, total: int, loss: float) -> None:
+        state["loss"] += loss
+        state["n"] += 1
+        tenth = 10 * done // total
+        if tenth > state["tenth"]:
+            state["tenth"] = tenth
+            epoch = min(epochs, -(-done * epochs // total))
+            print(f"{label}: {100 * done // total}% (epoch {epoch}/{epochs}), "
+                  f"{time.monotonic() - start:.0f} s, loss {state['loss'] / state['n']:.4f}",
+                  file=sys.stderr, flush=True)
+            state["loss"], state["n"] = 0.0, 0
+
+    return report
 
 
 def reference_classifier(dataset: str, data_dir=None, cache=None, progress: bool = True,
@@ -209,19 +251,29 @@ def reference_classifier(dataset: str, data_dir=None, cache=None, progress: bool
     train = load_dataset(Component(dataset, value_range=(0.0, 1.0)), data_dir)
     test = load_dataset(Component(dataset, split="test", value_range=(0.0, 1.0)), data_dir)
     settings = SETTINGS[dataset]
+    label = f"training the {dataset} reference classifier (once)"
+    start, bar = time.monotonic(), None
     report = None
     if progress:
-        from rich.progress import Progress
+        from rich.console import Console
 
-        bar = Progress(transient=True)
-        bar.start()
-        task = bar.add_task(f"training the {dataset} reference classifier (once)", total=None)
-        report = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+        if Console(stderr=True).is_terminal:
+            from rich.progress import Progress
+
+            bar = Progress(transient=True, console=Console(stderr=True))
+            bar.start()
+            task = bar.add_task(label, total=None)
+            report = lambda done, total, loss: bar.update(task, completed=done, total=total)  # noqa: E731
+        else:
+            report = _plain_progress(label, settings["epochs"], start)
     try:
         classifier = train_classifier(train.x, train.y, test.x, test.y, settings, report)
     finally:
-        if progress:
+        if bar is not None:
             bar.stop()
+    if progress:
+        print(f"trained the {dataset} reference classifier in {time.monotonic() - start:.0f} s: "
+              f"{100 * classifier.accuracy:.2f}% test accuracy", file=sys.stderr, flush=True)
     if classifier.accuracy < settings["min_accuracy"]:
         log.warning("ganzoo: %s classifier reached %.4f test accuracy, below its %.4f floor",
                     dataset, classifier.accuracy, settings["min_accuracy"])
