@@ -25,8 +25,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import ganzoo
-from ganzoo import Component, checkpoint
+from ganzoo import checkpoint
 from ganzoo.callbacks import Callback, Checkpointer
 
 GANZOO = str(Path(sys.executable).with_name("ganzoo"))
@@ -177,16 +176,6 @@ def test_one_interrupt_mid_step_finishes_the_step_and_saves_it(selfkill_site, tm
 
 
 # --------------------------------------------------------------------------- in-process: the final save
-def _trainer(data, steps, callbacks, **kwargs):
-    """A small MLP GAN on ``data``, seeded, on the CPU (as the callback tests build it)."""
-    torch.manual_seed(0)
-    G = ganzoo.create("generators", Component("mlp", latent_dim=16, hidden=(32,)), data.spec)
-    D = ganzoo.create("discriminators", Component("mlp", hidden=(32,)), data.spec)
-    kwargs.setdefault("log_every", 4)
-    return ganzoo.Trainer(G, D, ganzoo.create("losses", "non-saturating"), data, batch_size=32,
-                          steps=steps, device="cpu", callbacks=callbacks, **kwargs)
-
-
 class InterruptAt(Callback):
     """Sends this process SIGINT at the end of step ``step``."""
 
@@ -211,7 +200,8 @@ class SignalAtEnd(Callback):
 
 @pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("when", ["before the save", "during the write"])
-def test_a_second_signal_during_the_final_save_does_not_stop_it(small_mnist, tmp_path, monkeypatch, second, when):
+def test_a_second_signal_during_the_final_save_does_not_stop_it(small_mnist, trainer_for, tmp_path, monkeypatch,
+                                                                 second, when):
     folder = tmp_path / "ckpt"
     late = SignalAtEnd(second)
     callbacks = [InterruptAt(3), *([late] if when == "before the save" else []),
@@ -228,7 +218,7 @@ def test_a_second_signal_during_the_final_save_does_not_stop_it(small_mnist, tmp
 
         monkeypatch.setattr(torch, "save", save_with_a_signal)
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    trainer = _trainer(small_mnist, 10, callbacks)
+    trainer = trainer_for(small_mnist, 10, callbacks)
     assert trainer.fit() is trainer
     assert trainer.interrupted and trainer.stop_signal == signal.SIGINT and trainer.step == 3
     assert late.sent if when == "before the save" else sent == [second]
@@ -238,7 +228,7 @@ def test_a_second_signal_during_the_final_save_does_not_stop_it(small_mnist, tmp
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
 
 
-def test_a_second_interrupt_during_a_step_raises_and_skips_the_final_save(small_mnist, tmp_path):
+def test_a_second_interrupt_during_a_step_raises_and_skips_the_final_save(small_mnist, trainer_for, tmp_path):
     class TwoInterrupts(Callback):
         def on_step_end(self, trainer):
             if trainer.step == 3:
@@ -246,7 +236,7 @@ def test_a_second_interrupt_during_a_step_raises_and_skips_the_final_save(small_
                 os.kill(os.getpid(), signal.SIGINT)
 
     folder = tmp_path / "ckpt"
-    trainer = _trainer(small_mnist, 10, [TwoInterrupts(), Checkpointer(folder, every=2, every_seconds=None)])
+    trainer = trainer_for(small_mnist, 10, [TwoInterrupts(), Checkpointer(folder, every=2, every_seconds=None)])
     with pytest.raises(KeyboardInterrupt):
         trainer.fit()
     assert trainer.step == 3 and trainer.last_saved == (folder / "last.pt", 2)
@@ -340,10 +330,10 @@ class Watch(Callback):
         self.seen[trainer.step] = trainer.last_saved
 
 
-def test_every_seconds_zero_saves_last_pt_at_every_step(small_mnist, tmp_path):
+def test_every_seconds_zero_saves_last_pt_at_every_step(small_mnist, trainer_for, tmp_path):
     folder = tmp_path / "ckpt"
     watch = Watch()
-    trainer = _trainer(small_mnist, 5, [Checkpointer(folder, every=10**9, every_seconds=0.0), watch])
+    trainer = trainer_for(small_mnist, 5, [Checkpointer(folder, every=10**9, every_seconds=0.0), watch])
     trainer.fit()
     last = folder / "last.pt"
     assert watch.seen == {step: (last, step) for step in range(1, 6)}
@@ -351,10 +341,10 @@ def test_every_seconds_zero_saves_last_pt_at_every_step(small_mnist, tmp_path):
     assert checkpoint.load(last)["step"] == 5
 
 
-def test_every_seconds_saves_once_that_much_wall_time_has_passed(small_mnist, tmp_path):
+def test_every_seconds_saves_once_that_much_wall_time_has_passed(small_mnist, trainer_for, tmp_path):
     folder = tmp_path / "ckpt"
     slow, watch = Watch(sleep_at={3: 1.2}), Watch()
-    trainer = _trainer(small_mnist, 6, [slow, Checkpointer(folder, every=10**9, every_seconds=1.0), watch])
+    trainer = trainer_for(small_mnist, 6, [slow, Checkpointer(folder, every=10**9, every_seconds=1.0), watch])
     trainer.fit()
     last = folder / "last.pt"
     # Steps take milliseconds: nothing is saved until step 3 has taken over a second.
@@ -364,10 +354,10 @@ def test_every_seconds_saves_once_that_much_wall_time_has_passed(small_mnist, tm
     assert checkpoint.load(last)["step"] == 6  # and the final save at the end
 
 
-def test_without_every_seconds_nothing_is_saved_before_the_end(small_mnist, tmp_path):
+def test_without_every_seconds_nothing_is_saved_before_the_end(small_mnist, trainer_for, tmp_path):
     folder = tmp_path / "ckpt"
     watch = Watch()
-    trainer = _trainer(small_mnist, 5, [Checkpointer(folder, every=10**9, every_seconds=None), watch])
+    trainer = trainer_for(small_mnist, 5, [Checkpointer(folder, every=10**9, every_seconds=None), watch])
     trainer.fit()
     assert set(watch.seen.values()) == {None}
     assert trainer.last_saved == (folder / "last.pt", 5)
