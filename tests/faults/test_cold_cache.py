@@ -17,7 +17,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 EVAL = (
     "import sys, ganzoo.metrics.classifier as c; "
@@ -31,13 +30,12 @@ TRAINING_LINE = re.compile(r"^training the mnist reference classifier \(once\): 
 def _eval(ckpt, cache, tmp_path, name):
     # Not a terminal, and nothing in the environment telling rich to pretend it is one.
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
-    start = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-c", EVAL, "eval", str(ckpt), "-n", "500", "--metrics", "fd,precision",
          "--cache-dir", str(cache), "--device", "cpu", "--json", str(tmp_path / f"{name}.json")],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, timeout=900,
     )
-    return result, time.monotonic() - start
+    return result
 
 
 def test_eval_on_a_cold_cache_trains_the_classifier_and_says_so(cli, tmp_path):
@@ -50,7 +48,7 @@ def test_eval_on_a_cold_cache_trains_the_classifier_and_says_so(cli, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
 
-    cold, cold_s = _eval(ckpt, cache, tmp_path, "cold")
+    cold = _eval(ckpt, cache, tmp_path, "cold")
     assert cold.returncode == 0, cold.stderr
     assert "Traceback" not in cold.stderr, cold.stderr
     assert re.search(r"\bfd\b\s+\S*\s*\d+\.\d+", cold.stdout), cold.stdout
@@ -60,10 +58,9 @@ def test_eval_on_a_cold_cache_trains_the_classifier_and_says_so(cli, tmp_path):
     assert re.search(r"trained the mnist reference classifier in \d+ s: \d+\.\d+% test accuracy", cold.stderr)
     assert sorted(p.name for p in (cache / "classifiers").iterdir()) == ["mnist-v1.json", "mnist-v1.pt"]
 
-    warm, warm_s = _eval(ckpt, cache, tmp_path, "warm")
+    warm = _eval(ckpt, cache, tmp_path, "warm")
     assert warm.returncode == 0, warm.stderr
     assert "training the mnist reference classifier" not in warm.stderr, warm.stderr
     assert "retraining" not in warm.stderr
-    assert warm_s < cold_s / 2, (cold_s, warm_s)
     fd = {name: json.loads((tmp_path / f"{name}.json").read_text())["metrics"]["fd"] for name in ("cold", "warm")}
     assert fd["cold"] > 0 and fd["cold"] == fd["warm"]  # the same classifier, read back from the cache
