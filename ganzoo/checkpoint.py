@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
@@ -33,6 +33,15 @@ def save(state: dict[str, Any], path: str | os.PathLike) -> Path:
         kept = " (the previous checkpoint there is intact)" if path.is_file() else ""
         raise GanzooError(f"{exc}{kept}") from None
     return path
+
+
+def non_finite(tensors: Mapping[str, Any]) -> str | None:
+    """The first key of a ``state_dict`` whose floating-point tensor holds NaN or
+    infinities (weights and buffers such as BatchNorm statistics), or ``None``."""
+    for key, tensor in tensors.items():
+        if torch.is_tensor(tensor) and tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            return key
+    return None
 
 
 def load(path: str | os.PathLike) -> dict[str, Any]:

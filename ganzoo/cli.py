@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import checkpoint
+from .components import DataSpec
 from .data import DataFile
 from .errors import GanzooError, TrainingDiverged, did_you_mean
 from .files import check_folder, check_output, json_text, os_error, write_text
@@ -231,7 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .build import build
 
     # Everything that can be checked is checked before anything is written.
-    state, saved = (_load_run(args.resume, "--resume") if args.resume else (None, None))
+    state, saved, _ = _load_run(args.resume, "--resume") if args.resume else (None, None, None)
     recipe = _resolve_recipe(args, saved)
     unknown = [m for m in recipe.eval_metrics or () if m not in METRICS]
     if unknown:
@@ -365,18 +366,16 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- checkpoints of runs
-def _load_run(path: Path, option: str) -> tuple[dict, Recipe]:
+def _load_run(path: Path, option: str) -> tuple[dict, Recipe, DataSpec]:
     """A checkpoint written by ``ganzoo run``, with its recipe and data spec checked,
-    as ``(state, recipe)``; one line if it is not one."""
-    from .components import DataSpec
-
+    as ``(state, recipe, spec)``; one line if it is not one."""
     state = checkpoint.load(path)
     if not state.get("recipe"):
         raise GanzooError(f"{option} {path}: the checkpoint has no recipe (it was written from Python), so its "
                           "run cannot be rebuilt by name; load it with Trainer.resume()")
     try:
         recipe = Recipe.from_dict(state["recipe"])
-        DataSpec.from_dict(state["data_spec"])
+        spec = DataSpec.from_dict(state["data_spec"])
     except GanzooError as exc:
         raise GanzooError(f"{option} {path}: the checkpoint's recipe is not valid here ({exc})") from None
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file can hold anything
@@ -386,17 +385,15 @@ def _load_run(path: Path, option: str) -> tuple[dict, Recipe]:
     for key in ("generator", "discriminator", "step"):
         if key not in state:
             raise GanzooError(f"{option} {path}: the checkpoint has no {key!r}; use a checkpoint written by `ganzoo run`")
-    return state, recipe
+    return state, recipe, spec
 
 
 def _load_generator(path: Path, device_name: str):
     """The generator saved in a checkpoint, rebuilt from its recipe, in eval mode."""
     from .build import create
-    from .components import DataSpec
     from .trainer import resolve_device
 
-    state, recipe = _load_run(path, "checkpoint")
-    spec = DataSpec.from_dict(state["data_spec"])
+    state, recipe, spec = _load_run(path, "checkpoint")
     device = resolve_device(device_name)
     generator = create("generators", recipe.generator, spec)
     try:
@@ -405,7 +402,7 @@ def _load_generator(path: Path, device_name: str):
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise GanzooError(f"checkpoint {path}: its generator's weights do not fit its recipe's generator "
                           f"({first}); was the file edited, or written by another version?") from None
-    if not all(bool(torch.isfinite(t).all()) for t in generator.state_dict().values() if t.is_floating_point()):
+    if checkpoint.non_finite(state["generator"]) is not None:
         raise GanzooError(f"checkpoint {path} holds NaN or infinite generator weights (its run diverged); "
                           "use an earlier checkpoint")
     return generator.to(device).eval(), recipe, spec, state, device
@@ -421,7 +418,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from .callbacks.samples import grid_layout
     from .trainer import sample
 
-    if args.n is not None and not 1 <= args.n:
+    if args.n is not None and args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
     seed = coerce(args.seed, Seed, "--seed")
     output = check_output(args.output, (".png",), "-o")
@@ -435,8 +432,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             raise GanzooError(f"-n {n}: a scatter plot draws at most {MAX_POINTS:,} points; use a smaller -n")
         data = load_dataset(recipe.dataset, args.data_dir)
         torch.manual_seed(seed)
-        path = _writing(output, lambda: save_scatter(sample(generator, n, device), output, data.modes,
-                                                     data.mode_sigma))
+        path = save_scatter(sample(generator, n, device), output, data.modes, data.mode_sigma)
         console.print(f"wrote a scatter plot of {n} samples of {recipe.name} (step {state['step']}) to {path}")
         return 0
     if len(spec.shape) != 3:
@@ -454,17 +450,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
         n, y, nrow = grid_layout(args.n, spec.num_classes if conditional else None)
         what = "samples, one row per class" if nrow else "samples"
     torch.manual_seed(seed)
-    path = _writing(output, lambda: save_grid(sample(generator, n, device, y), output, spec.value_range, nrow=nrow))
+    path = save_grid(sample(generator, n, device, y), output, spec.value_range, nrow=nrow)
     console.print(f"wrote {n} {what} of {recipe.name} (step {state['step']}) to {path}")
     return 0
-
-
-def _writing(path: Path, write):
-    """``write()``, with an operating-system failure as one line naming ``path``."""
-    try:
-        return write()
-    except OSError as exc:
-        raise os_error(exc, path) from None
 
 
 def _classifier(recipe: Recipe, spec, state: dict, device):

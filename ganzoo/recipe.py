@@ -125,7 +125,8 @@ class Recipe:
                     )
                 continue
             object.__setattr__(self, f.name, coerce(value, hint, f"recipe field {f.name}"))
-        for name in ("batch_size", "n_critic", "g_steps", "log_every", "sample_every", "checkpoint_every"):
+        for name in ("batch_size", "n_critic", "g_steps", "log_every", "sample_every", "checkpoint_every", "eval_n",
+                     "momentum_saturate"):
             if getattr(self, name) < 1:
                 raise GanzooError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.steps is None and self.epochs is None:
@@ -135,9 +136,7 @@ class Recipe:
                               "(it names the run's directory)")
         if self.eval_metrics is not None and not self.eval_metrics:
             raise GanzooError("eval_metrics is empty; name some metrics, or null for those that apply to the data")
-        if self.momentum_saturate < 1:
-            raise GanzooError(f"momentum_saturate must be at least 1, got {self.momentum_saturate}")
-        for name in ("steps", "epochs", "eval_every", "eval_n"):
+        for name in ("steps", "epochs", "eval_every"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise GanzooError(f"{name} must be at least 1, got {value}")

@@ -171,8 +171,10 @@ class Trainer:
         recipe: Any = None,
     ) -> None:
         for name, value in (("batch_size", batch_size), ("n_critic", n_critic), ("g_steps", g_steps),
-                            ("log_every", log_every), ("steps", steps), ("epochs", epochs)):
-            if value is not None or name not in ("steps", "epochs"):
+                            ("log_every", log_every)):
+            coerce(value, PositiveInt, f"Trainer {name}")
+        for name, value in (("steps", steps), ("epochs", epochs)):  # either may be None: the other decides
+            if value is not None:
                 coerce(value, PositiveInt, f"Trainer {name}")
         if steps is None and epochs is None:
             raise GanzooError("Trainer needs a length: pass steps=N or epochs=N")
@@ -296,9 +298,9 @@ class Trainer:
         if pending:
             return f"{', '.join(pending)} became NaN or infinite"
         for name, model in (("generator", self.generator), ("discriminator", self.discriminator)):
-            for key, tensor in model.state_dict().items():  # buffers too: BatchNorm statistics
-                if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-                    return f"the {name}'s {key} became NaN or infinite"
+            key = checkpoint.non_finite(model.state_dict())
+            if key is not None:
+                return f"the {name}'s {key} became NaN or infinite"
         return None
 
     def _train_step(self) -> int:

@@ -50,7 +50,6 @@ def save_scatter(samples: Tensor, path: str | Path, modes: Tensor | None = None,
     if title:
         draw.text((6, 4), title, fill="black")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_png(image, path)
     return path
 
