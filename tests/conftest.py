@@ -9,6 +9,7 @@ subprocesses (the ``cli`` fixture) inherit it through ``os.environ``."""
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import shutil
 import sys
@@ -113,6 +114,23 @@ def _trainer_for(data, steps, callbacks, **kwargs):
 def trainer_for():
     """Builds a small trainer on real data: ``trainer_for(data, steps, callbacks, **kwargs)``."""
     return _trainer_for
+
+
+@pytest.fixture
+def fit_and_check_it_learns():
+    """``fit(trainer, losses)``: trains, then asserts that both nets moved from their
+    initial weights and that the logged ``losses`` are finite."""
+
+    def fit(trainer, losses=("d_loss", "g_loss")):
+        before = {net: [p.detach().clone() for p in getattr(trainer, net).parameters()]
+                  for net in ("generator", "discriminator")}
+        trainer.fit()
+        for net, start in before.items():
+            assert any(not torch.equal(a, b) for a, b in zip(start, getattr(trainer, net).parameters())), net
+        assert all(math.isfinite(trainer.last_metrics[k]) for k in losses), trainer.last_metrics
+        return trainer
+
+    return fit
 
 
 GANZOO = str(Path(sys.executable).with_name("ganzoo"))

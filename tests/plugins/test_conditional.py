@@ -2,7 +2,6 @@
 registered model, sampling by class, and the class-accuracy metric."""
 
 import json
-import math
 
 import pytest
 import torch
@@ -125,16 +124,10 @@ def test_sampling_by_class():
     ("cdcgan-mnist", {"generator": Component("conditional", base="dcgan", width=8),
                       "discriminator": Component("projection", trunk="dcgan", width=8)}),
 ])
-def test_recipes_train_on_real_data(recipe, overrides, data_dir):
+def test_recipes_train_on_real_data(recipe, overrides, data_dir, fit_and_check_it_learns):
     r = ganzoo.get_recipe(recipe).replace(steps=3, epochs=None, batch_size=16, **overrides)
-    trainer = ganzoo.build(r, data_dir=data_dir, device="cpu")
-    before = {net: [p.detach().clone() for p in getattr(trainer, net).parameters()]
-              for net in ("generator", "discriminator")}
-    trainer.fit()
+    trainer = fit_and_check_it_learns(ganzoo.build(r, data_dir=data_dir, device="cpu"))
     assert trainer.step == 3
-    for net, start in before.items():  # both nets moved from their initial weights
-        assert any(not torch.equal(a, b) for a, b in zip(start, getattr(trainer, net).parameters())), net
-    assert all(math.isfinite(trainer.last_metrics[k]) for k in ("d_loss", "g_loss"))
     assert trainer.sample(4, torch.tensor([1, 2, 3, 4])).shape == (4, 1, 28, 28)
 
 
