@@ -21,7 +21,9 @@ import ganzoo
 from ganzoo.recipe import apply_overrides
 from seeds import append_jsonl, mean_se, run_parallel
 
-PUBLISHED = {  # PacGAN Table 1 / Table 2 (mean ± s.e.; anchors.md §5)
+# PacGAN (Lin et al. 2018) Table 1 (ring, grid) and Table 2 (Stacked MNIST), mean ± s.e.;
+# the mbd- mixture targets are ganzoo's own, not a paper's.
+PUBLISHED = {
     "gan-ring": "GAN 6.3 ± 0.5 modes, 98.2% HQ",
     "gan-grid": "GAN 17.3 ± 0.8 modes, 94.8% HQ",
     "mbd-ring": "target 8/8 modes, ≥ 90% HQ",

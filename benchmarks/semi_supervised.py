@@ -85,7 +85,7 @@ def run_one(job: dict) -> dict:
     test_x = test.x.to(job["device"])
     if job["name"] == "port":
         return _run_port(job, recipe, test)
-    ema = EMA("discriminator", job["ema"])
+    recipe = recipe.replace(d_ema=job["ema"])  # the recipe's average of D, at this job's rate
     curve = []
 
     class PerEpoch(Callback):
@@ -104,7 +104,8 @@ def run_one(job: dict) -> dict:
                   flush=True)
             append_jsonl(job["log"], {"name": job["name"], "seed": job["seed"], **curve[-1]})
 
-    trainer = ganzoo.build(recipe, device=job["device"], callbacks=[ema, PerEpoch()])
+    trainer = ganzoo.build(recipe, device=job["device"], callbacks=[PerEpoch()])
+    ema = next(c for c in trainer.callbacks if isinstance(c, EMA))
     started = time.perf_counter()
     trainer.fit()
     return {**job, "curve": curve, "seconds_per_epoch": curve[-1]["seconds"] / len(curve)}

@@ -8,15 +8,18 @@ Compose registered components by name, or pass your own modules::
     images = trainer.sample(16)
 """
 
-from .build import build, check_compatible, create, load_dataset
+from .build import build, check_compatible, optimizer, recipe_callbacks
 from .components import (Batch, DataSpec, Discriminator, GANLoss, Generator, classifies, discriminate, feature_width,
                          generate, output_activation)
 from .data import DataFile, TensorData
-from .errors import GanzooError
+from .errors import GanzooError, TrainingDiverged
+from .factories import create, load_dataset
 from .hookspecs import hookimpl
 from .options import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Probability, Rule, Seed, Widths
 from .recipe import Component, Recipe
 from .registry import default_registry
+from .run import Run
+from .saved import SavedRun, load_run
 from .trainer import Trainer
 
 __version__ = "0.1.0"
@@ -29,7 +32,8 @@ def get_recipe(name: str) -> Recipe:
 
 __all__ = [
     "Batch", "Component", "DataFile", "DataSpec", "Discriminator", "GANLoss", "GanzooError", "Generator",
-    "NonNegativeFloat", "NonNegativeInt", "PositiveFloat", "PositiveInt", "Probability", "Recipe", "Rule", "Seed",
-    "Widths", "TensorData", "Trainer", "build", "check_compatible", "classifies", "create", "default_registry",
-    "discriminate", "feature_width", "generate", "get_recipe", "hookimpl", "load_dataset", "output_activation",
+    "NonNegativeFloat", "NonNegativeInt", "PositiveFloat", "PositiveInt", "Probability", "Recipe", "Rule", "Run",
+    "SavedRun", "Seed", "TensorData", "Trainer", "TrainingDiverged", "Widths", "build", "check_compatible",
+    "classifies", "create", "default_registry", "discriminate", "feature_width", "generate", "get_recipe", "hookimpl",
+    "load_dataset", "load_run", "optimizer", "output_activation", "recipe_callbacks",
 ]

@@ -1,4 +1,6 @@
-"""From a recipe (names and options) to a ready :class:`Trainer`.
+"""From a recipe (names and options) to a ready :class:`Trainer`: every component
+created by name from the registry, every field of the recipe that needs no run
+directory honoured (see :mod:`ganzoo.run` for the rest).
 
 Building checks the parts against each other before any training: one forward
 pass of a tiny batch shows whether G's output has the data's shape and whether D
@@ -7,59 +9,20 @@ accepts it, so a mismatch costs a second, not a crashed run.
 
 from __future__ import annotations
 
-import inspect
 import os
 from typing import Any, Sequence
 
 import torch
 from torch import nn
 
+from .callbacks import EMA, Evaluate
 from .components import DataSpec, discriminate, generate
-from .data import TensorData
-from .errors import GanzooError
-from .options import check_option
+from .errors import GanzooError, did_you_mean
+from .factories import create, load_dataset
+from .metrics.evaluate import METRICS
 from .recipe import Component, Recipe
-from .registry import SINGULAR, Registry, default_registry
-from .settings import data_dir as resolve_data_dir
-from .trainer import Trainer
-
-
-def create(kind: str, component: Component | str, *args: Any, registry: Registry | None = None) -> Any:
-    """Instantiate one registered component: ``create("generators", Component("mlp"), spec)``.
-
-    Generators and discriminators take the ``DataSpec``, datasets the data root,
-    losses nothing but their options.
-    """
-    component = Component(component) if isinstance(component, str) else component
-    if not isinstance(component, Component):
-        raise GanzooError(f"a {SINGULAR[kind]} is named by a string or a Component, got {component!r}")
-    registry = registry or default_registry()
-    entry = registry.get(kind, component.name)
-    what = f"{SINGULAR[kind]} {component.name!r}"
-    options = {name: check_option(entry.obj, name, value, what, what) for name, value in component.options.items()}
-    try:
-        inspect.signature(entry.obj).bind(*args, **options)
-    except TypeError as exc:
-        raise GanzooError(f"{what}: {exc}; check the recipe's options for it") from None
-    try:
-        return entry.obj(*args, **options)
-    except GanzooError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a factory is a plugin's code; its failure is one line
-        first = (str(exc).strip().splitlines() or [""])[0]
-        shown = ", ".join(f"{k}={v!r}" for k, v in options.items()) or "no options"
-        raise GanzooError(f"{what} (plugin {entry.plugin!r}) could not be built with {shown}: "
-                          f"{type(exc).__name__}: {first}") from None
-
-
-def load_dataset(component: Component | str, data_dir: str | os.PathLike | None = None,
-                 registry: Registry | None = None, **options: Any) -> TensorData:
-    """The dataset a component names, read from ``data_dir`` (else ``GANZOO_DATA_DIR``);
-    ``options`` add to the component's (``load_dataset("mnist", split="test")``)."""
-    component = Component(component) if isinstance(component, str) else component
-    if options and isinstance(component, Component):
-        component = component.replace(**options)
-    return create("datasets", component, resolve_data_dir(data_dir), registry=registry)
+from .registry import Registry, default_registry
+from .trainer import OptimizerFactory, Trainer, callback_key
 
 
 def check_compatible(generator: nn.Module, discriminator: nn.Module, spec: DataSpec) -> None:
@@ -105,6 +68,50 @@ def check_compatible(generator: nn.Module, discriminator: nn.Module, spec: DataS
         generator.train(modes[0]), discriminator.train(modes[1])
 
 
+def optimizer(component: Component | str, registry: Registry | None = None) -> OptimizerFactory:
+    """The registered optimizer ``component`` names, as the factory a :class:`Trainer`
+    takes: ``Trainer(..., g_optim=ganzoo.optimizer(Component("sgd", lr=0.1)))``."""
+    component = Component(component) if isinstance(component, str) else component
+    registry = registry or default_registry()
+    if not isinstance(component, Component):
+        raise GanzooError(f"an optimizer is named by a string or a Component, got {component!r}")
+    registry.get("optimizers", component.name)  # an unknown name fails here, with close matches
+
+    def make(params: list) -> Any:
+        return create("optimizers", component, params, registry=registry)
+
+    return make
+
+
+def recipe_callbacks(recipe: Recipe, data_dir: str | os.PathLike | None = None,
+                     registry: Registry | None = None) -> list[Any]:
+    """The callbacks the recipe's fields ask for, in the order they run: its
+    schedule, the average of D (``d_ema``), the callbacks it lists, evaluation."""
+    registry = registry or default_registry()
+    callbacks: list[Any] = []
+    if recipe.schedule is not None:
+        callbacks.append(create("schedules", recipe.schedule, registry=registry))
+    if recipe.d_ema is not None:
+        callbacks.append(EMA("discriminator", recipe.d_ema))  # before checkpoints: saved up to date
+    for component in recipe.callbacks:
+        callback = create("callbacks", component, registry=registry)
+        if hasattr(callback, "state_dict") and not getattr(callback, "state_key", None):
+            callback.state_key = component.name
+        callbacks.append(callback)
+    if recipe.eval_every is not None:
+        unknown = [m for m in recipe.eval_metrics or () if m not in METRICS]
+        if unknown:
+            raise GanzooError(f"eval_metrics: unknown metric {unknown[0]!r}{did_you_mean(unknown[0], METRICS)}; "
+                              f"choose from {', '.join(METRICS)}")
+        callbacks.append(Evaluate(recipe.dataset, recipe.eval_every, recipe.eval_metrics, recipe.eval_n, data_dir))
+    keys = [callback_key(c) for c in callbacks if hasattr(c, "state_dict")]
+    twice = next((k for k in keys if keys.count(k) > 1), None)
+    if twice is not None:
+        raise GanzooError(f"two callbacks save their state under {twice!r}; list each callback once, or give "
+                          "them distinct state_key attributes")
+    return callbacks
+
+
 def build(
     recipe: Recipe,
     *,
@@ -114,8 +121,12 @@ def build(
     registry: Registry | None = None,
 ) -> Trainer:
     """A :class:`Trainer` for ``recipe``: data loaded, models initialised from the
-    recipe's seed, parts checked against each other."""
+    recipe's seed, parts checked against each other, and the callbacks of
+    :func:`recipe_callbacks` before ``callbacks``. Without a run directory,
+    ``sample_every`` and ``checkpoint_every`` have nothing to write to: a
+    :class:`ganzoo.Run` honours them."""
     registry = registry or default_registry()
+    watching = recipe_callbacks(recipe, data_dir, registry)  # checked before the data is loaded
     data = load_dataset(recipe.dataset, data_dir, registry)
     torch.manual_seed(recipe.seed)
     generator = create("generators", recipe.generator, data.spec, registry=registry)
@@ -128,13 +139,11 @@ def build(
         if hasattr(model, "init_from_data"):
             model.init_from_data(data.x)
     check_compatible(generator, discriminator, data.spec)
-    schedule = recipe.schedule()  # part of how the recipe trains, so not left to the caller
-    callbacks = [schedule, *callbacks] if schedule is not None else list(callbacks)
     return Trainer(
         generator, discriminator, loss, data,
         batch_size=recipe.batch_size, steps=recipe.steps, epochs=recipe.epochs,
         n_critic=recipe.n_critic, g_steps=recipe.g_steps, simultaneous=recipe.simultaneous,
-        g_optim=recipe.g_optim, d_optim=recipe.d_optim,
+        g_optim=optimizer(recipe.g_optim, registry), d_optim=optimizer(recipe.d_optim, registry),
         device=device, seed=recipe.seed, amp=recipe.amp, log_every=recipe.log_every,
-        callbacks=callbacks, recipe=recipe,
+        callbacks=[*watching, *callbacks], recipe=recipe.to_dict(),
     )

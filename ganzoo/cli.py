@@ -7,11 +7,9 @@ saves a checkpoint and exits with 130 and the command that resumes it.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import os
-import shutil
 import signal
 import sys
 import time
@@ -23,20 +21,27 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import checkpoint
-from .components import DataSpec
+from .callbacks import save_grid, save_scatter
+from .callbacks.samples import grid_layout
 from .data import DataFile
-from .errors import GanzooError, TrainingDiverged, did_you_mean
-from .files import check_folder, check_output, json_text, os_error, write_text
-from .metrics.evaluate import METRICS
+from .errors import GanzooError, TrainingDiverged
+from .factories import load_dataset
+from .files import check_output, json_text, os_error, write_text
+from .kinds import KINDS
+from .metrics.classifier import SETTINGS, cache_paths, inspect_cache, load_cached, reference_classifier
+from .metrics.evaluate import METRICS, evaluate
 from .options import Seed, coerce
 from .recipe import Recipe, apply_overrides
-from .registry import KINDS, default_registry
+from .recipe_file import SUFFIXES as RECIPE_SUFFIXES, read_recipe, recipe_toml
+from .registry import default_registry
+from .run import Run
+from .saved import load_run
 from .settings import CACHE_DIR_ENV, DATA_DIR_ENV, DEBUG_ENV, data_dir as resolve_data_dir
+from .trainer import resolve_device, sample
 
 console = Console()
 err = Console(stderr=True)
-LISTED = (*KINDS, "optimizers")  # what `ganzoo list` shows: the plugin kinds and the optimizer names
+LISTED = tuple(k for k in KINDS if KINDS[k].listed)  # what `ganzoo list` shows
 CACHE_HELP = f"where reference classifiers are cached (default ${CACHE_DIR_ENV}, else ~/.cache/ganzoo)"
 
 
@@ -49,8 +54,13 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(format="%(message)s", level=logging.WARNING)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = _parser().parse_args(argv)
+        parser = _parser()
+        command = _plugin_commands().get(argv[0]) if argv else None
+        if command is not None:  # ``ganzoo NAME ARGS...``: the plugin parses its own arguments
+            return int(command.obj(argv[1:]) or 0)
+        args = parser.parse_args(argv)
         return args.func(args)
     except GanzooError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
@@ -76,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="train a recipe")
-    run.add_argument("recipe", nargs="?", help="recipe name (see `ganzoo list recipes`); optional with --resume")
+    run.add_argument("recipe", nargs="?", help="recipe name (see `ganzoo list recipes`) or a recipe file "
+                                               "(.toml, or a run's recipe.json); optional with --resume")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a recipe field, e.g. steps=200 or generator.hidden=[512,512]")
     run.add_argument("--out", type=Path, help="run directory (default runs/<recipe>-<time>)")
@@ -130,163 +141,59 @@ def _parser() -> argparse.ArgumentParser:
     clf_train.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
     clf_train.set_defaults(func=cmd_classifier_train)
 
+    recipe = sub.add_parser("recipe", help="recipes as files")
+    recipe_sub = recipe.add_subparsers(dest="action", required=True)
+    show = recipe_sub.add_parser("show", help="print a recipe as TOML, to save and edit (`ganzoo run FILE.toml`)")
+    show.add_argument("name", help="a registered recipe, or a recipe file")
+    show.set_defaults(func=cmd_recipe_show)
+
     data = sub.add_parser("data", help="which datasets are present where")
     data.add_argument("--data-dir", type=Path)
     data.set_defaults(func=cmd_data)
+    for name, entry in _plugin_commands().items():
+        sub.add_parser(name, help=f"{entry.description} (plugin {entry.plugin})", add_help=False)
     return parser
 
 
+BUILTIN_COMMANDS = ("run", "list", "plugins", "sample", "eval", "classifier", "data", "recipe")
+
+
+def _plugin_commands() -> dict:
+    """Commands registered by plugins, by name; a built-in command keeps its name."""
+    return {name: entry for name, entry in default_registry().entries("commands").items()
+            if name not in BUILTIN_COMMANDS}
+
+
 # --------------------------------------------------------------------------- run
-# What a resumed run may change: its length and how it is watched. Everything
-# else decides which steps it takes, so changing it would break exact resume.
-MAY_CHANGE_ON_RESUME = ("steps", "epochs", "log_every", "sample_every", "checkpoint_every", "eval_every",
-                        "eval_metrics", "eval_n", "name", "description")
-RUN_FILES = ("recipe.json", "metrics.jsonl", "losses.png", "samples", "checkpoints")  # what a run directory holds
 EXIT_DIVERGED = 3
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal, as shells report it
 
 
-def _resolve_recipe(args: argparse.Namespace, saved: Recipe | None) -> Recipe:
+def _resolve_recipe(args: argparse.Namespace, saved: Recipe | None) -> Recipe | None:
+    """The recipe named (or the checkpoint's), with ``--set`` and ``--seed`` applied."""
     registry = default_registry()
     if args.recipe is None and saved is None:
-        raise GanzooError("name a recipe (see `ganzoo list recipes`) or pass --resume CKPT")
-    recipe = registry.get("recipes", args.recipe).obj if args.recipe is not None else saved
+        return None  # Run says what is missing
+    if args.recipe is not None and Path(args.recipe).suffix in RECIPE_SUFFIXES:
+        recipe = read_recipe(args.recipe, registry)  # a recipe file: TOML, or a run's recipe.json
+    else:
+        recipe = registry.get("recipes", args.recipe).obj if args.recipe is not None else saved
     recipe = apply_overrides(recipe, args.overrides, registry.factory)
     if args.seed is not None:
         recipe = recipe.replace(seed=coerce(args.seed, Seed, "--seed"))
-    if saved is not None:
-        ours, theirs = recipe.to_dict(), saved.to_dict()
-        for key in ours:
-            if key not in MAY_CHANGE_ON_RESUME and ours[key] != theirs.get(key):
-                raise GanzooError(
-                    f"--resume: the checkpoint's {key} is {json.dumps(theirs.get(key))} but this run's is "
-                    f"{json.dumps(ours[key])}; a resumed run continues exactly, so only its length and logging "
-                    "may change; resume with the same recipe, or start a new run without --resume"
-                )
     return recipe
 
 
-def _holds_run(folder: Path) -> bool:
-    return folder.is_dir() and any((folder / name).exists() for name in RUN_FILES)
-
-
-def _run_dir(args: argparse.Namespace) -> Path | None:
-    """The run directory asked for (``None``: a new default one), checked but not created."""
-    if args.overwrite and args.resume is not None:
-        raise GanzooError("--overwrite replaces a run and --resume continues one; pass only one of them")
-    if args.out is not None:
-        out = args.out.expanduser()
-    elif args.resume is not None and args.resume.parent.name == "checkpoints":
-        return args.resume.parent.parent
-    else:
-        return None
-    if out.exists() and not out.is_dir():
-        raise GanzooError(f"--out {out} is a file, not a directory; choose another --out")
-    resuming_here = args.resume is not None and args.resume.resolve().parent.parent == out.resolve()
-    if _holds_run(out) and not resuming_here and not args.overwrite:
-        raise GanzooError(
-            f"--out {out} already holds a run; continue it with `ganzoo run --resume {out / 'checkpoints' / 'last.pt'}`, "
-            "choose another --out, or pass --overwrite to replace it"
-        )
-    check_folder(out, "--out")
-    return out
-
-
-def _make_run_dir(out: Path | None, recipe: Recipe, overwrite: bool) -> tuple[Path, list[Path]]:
-    """Create the run directory: ``out``, or a new ``runs/<recipe>-<time>[-k]`` that no
-    other run (in this process or another) has taken. Returns it and what was made,
-    to be removed if the run fails before its first step."""
-    if out is None:
-        base = Path("runs") / f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-        check_folder(base, "the run directory")
-        made = [] if base.parent.exists() else [base.parent]
-        for k in range(1, 10_000):
-            out = base if k == 1 else base.with_name(f"{base.name}-{k}")
-            try:
-                out.mkdir(parents=True)  # exclusive: two runs never share a directory
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise os_error(exc, out, "create") from None
-            return out, made + [out]
-        raise GanzooError(f"{base}: too many runs started in the same second; pass --out")
-    made = [] if out.exists() else [out]
-    if overwrite:
-        for name in RUN_FILES:
-            old = out / name
-            shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
-    made += [out / name for name in RUN_FILES if not (out / name).exists()]
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise os_error(exc, out, "create") from None
-    return out, made
-
-
-def _remove(made: list[Path]) -> None:
-    for path in reversed(made):
-        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from .build import build
-
-    # Everything that can be checked is checked before anything is written.
-    state, saved, _ = _load_run(args.resume, "--resume") if args.resume else (None, None, None)
-    recipe = _resolve_recipe(args, saved)
-    unknown = [m for m in recipe.eval_metrics or () if m not in METRICS]
-    if unknown:
-        raise GanzooError(f"eval_metrics: unknown metric {unknown[0]!r}{did_you_mean(unknown[0], METRICS)}; "
-                          f"choose from {', '.join(METRICS)}")
-    requested = _run_dir(args)
-    trainer = build(recipe, data_dir=args.data_dir, device=args.device)
-    if state is not None:
-        trainer.load_state_dict(state)
-        if trainer.step >= trainer.total_steps:
-            raise GanzooError(
-                f"--resume: the checkpoint is at step {trainer.step}, and this run's length is "
-                f"{trainer.total_steps} steps; there is nothing left to train. Set a longer length, e.g. "
-                f"--set steps={trainer.step + max(trainer.step, 1)}"
-            )
-
-    out, made = _make_run_dir(requested, recipe, args.overwrite)
-    try:
-        return _train(args, trainer, recipe, state, out)
-    except BaseException:
-        if trainer.step == (state or {}).get("step", 0):  # failed before its first step: leave nothing behind
-            _remove(made)
-        raise
-
-
-def _train(args: argparse.Namespace, trainer, recipe: Recipe, state: dict | None, out: Path) -> int:
-    from .callbacks import (EMA, Checkpointer, CollapseWatch, Evaluate, LossCurves, MetricsLog, Progress, SampleGrid,
-                            SampleScatter)
-
-    checkpoints = Checkpointer(out / "checkpoints", every=recipe.checkpoint_every)
-    trainer.callbacks += [
-        *([EMA("discriminator", recipe.d_ema)] if recipe.d_ema is not None else []),  # first: saved up to date
-        Progress(console=err, description=recipe.name),
-        CollapseWatch(console=err),
-        MetricsLog(out / "metrics.jsonl"),
-        LossCurves(out / "losses.png"),
-        checkpoints,
-    ]
-    if len(trainer.data.spec.shape) == 3:
-        trainer.callbacks.append(SampleGrid(out / "samples", every=recipe.sample_every))
-    elif trainer.data.spec.shape == (2,):
-        trainer.callbacks.append(SampleScatter(out / "samples", every=recipe.sample_every))
-    if recipe.eval_every is not None:
-        trainer.callbacks.append(Evaluate(recipe.dataset, recipe.eval_every, recipe.eval_metrics,
-                                          recipe.eval_n, args.data_dir))
-    if state is not None:
-        trainer.load_state_dict(state)  # again, now that the callbacks whose state it holds are attached
-        trainer.last_saved = (args.resume, trainer.step)
-    write_text(out / "recipe.json", recipe.to_json() + "\n")
-    if state is not None:
-        err.print(f"resuming {recipe.name} from step {trainer.step} of {trainer.total_steps}")
+    saved = load_run(args.resume, "--resume") if args.resume else None
+    run = Run(_resolve_recipe(args, saved.recipe if saved else None), args.out, resume=saved, overwrite=args.overwrite,
+              data_dir=args.data_dir, device=args.device, console=err)
+    trainer = run.trainer
+    if saved is not None:
+        err.print(f"resuming {run.recipe.name} from step {trainer.step} of {trainer.total_steps}")
     first_step, started = trainer.step, time.perf_counter()
     try:
-        trainer.fit()
+        run.fit()
     except KeyboardInterrupt:
         saved_last = trainer.last_saved
         where = (f"the last checkpoint is {saved_last[0]} (step {saved_last[1]})" if saved_last
@@ -297,22 +204,15 @@ def _train(args: argparse.Namespace, trainer, recipe: Recipe, state: dict | None
             err.print(f"resume with: ganzoo run --resume {saved_last[0]}", highlight=False, soft_wrap=True)
         return 130
     except TrainingDiverged as exc:
-        _summary(trainer, out, time.perf_counter() - started, trainer.step - first_step)
+        _summary(trainer, run.out, time.perf_counter() - started, trainer.step - first_step)
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return EXIT_DIVERGED
-    except (OSError, GanzooError) as exc:  # a full disk, an unwritable file, a failing callback
-        if trainer.step == first_step:
-            raise
-        reason = os_error(exc, exc.filename or out) if isinstance(exc, OSError) else exc
-        kept = f"; the last checkpoint, {trainer.last_saved[0]} (step {trainer.last_saved[1]}), is intact" \
-            if trainer.last_saved else "; no checkpoint had been written"
-        raise GanzooError(f"{reason}; training stopped at step {trainer.step}{kept}") from None
-    _summary(trainer, out, time.perf_counter() - started, trainer.step - first_step)
+    _summary(trainer, run.out, time.perf_counter() - started, trainer.step - first_step)
     if trainer.interrupted:
         name = "SIGTERM" if trainer.stop_signal == signal.SIGTERM else "interrupted"
         err.print(
-            f"[yellow]{name} at step {trainer.step}[/]; checkpoint saved to {checkpoints.last}\n"
-            f"resume with: ganzoo run --resume {checkpoints.last}", highlight=False, soft_wrap=True,
+            f"[yellow]{name} at step {trainer.step}[/]; checkpoint saved to {run.checkpoints.last}\n"
+            f"resume with: ganzoo run --resume {run.checkpoints.last}", highlight=False, soft_wrap=True,
         )
         return EXIT_SIGNAL.get(trainer.stop_signal, 130)
     return 0
@@ -365,47 +265,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- checkpoints of runs
-def _load_run(path: Path, option: str) -> tuple[dict, Recipe, DataSpec]:
-    """A checkpoint written by ``ganzoo run``, with its recipe and data spec checked,
-    as ``(state, recipe, spec)``; one line if it is not one."""
-    state = checkpoint.load(path)
-    if not state.get("recipe"):
-        raise GanzooError(f"{option} {path}: the checkpoint has no recipe (it was written from Python), so its "
-                          "run cannot be rebuilt by name; load it with Trainer.resume()")
-    try:
-        recipe = Recipe.from_dict(state["recipe"])
-        spec = DataSpec.from_dict(state["data_spec"])
-    except GanzooError as exc:
-        raise GanzooError(f"{option} {path}: the checkpoint's recipe is not valid here ({exc})") from None
-    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file can hold anything
-        what = "data_spec" if isinstance(exc, KeyError) else "recipe or data_spec"
-        raise GanzooError(f"{option} {path}: the checkpoint's {what} is missing or malformed "
-                          f"({type(exc).__name__}: {exc}); use a checkpoint written by `ganzoo run`") from None
-    for key in ("generator", "discriminator", "step"):
-        if key not in state:
-            raise GanzooError(f"{option} {path}: the checkpoint has no {key!r}; use a checkpoint written by `ganzoo run`")
-    return state, recipe, spec
-
-
 def _load_generator(path: Path, device_name: str):
-    """The generator saved in a checkpoint, rebuilt from its recipe, in eval mode."""
-    from .build import create
-    from .trainer import resolve_device
-
-    state, recipe, spec = _load_run(path, "checkpoint")
+    """The generator saved in a checkpoint, with the run it came from and the device."""
+    run = load_run(path)
     device = resolve_device(device_name)
-    generator = create("generators", recipe.generator, spec)
-    try:
-        generator.load_state_dict(state["generator"])
-    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise GanzooError(f"checkpoint {path}: its generator's weights do not fit its recipe's generator "
-                          f"({first}); was the file edited, or written by another version?") from None
-    if checkpoint.non_finite(state["generator"]) is not None:
-        raise GanzooError(f"checkpoint {path} holds NaN or infinite generator weights (its run diverged); "
-                          "use an earlier checkpoint")
-    return generator.to(device).eval(), recipe, spec, state, device
+    return run.generator(device), run, device
 
 
 # --------------------------------------------------------------------------- sample, eval
@@ -414,19 +278,13 @@ MAX_POINTS = 1_000_000  # points in one scatter plot
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .callbacks import save_grid
-    from .callbacks.samples import grid_layout
-    from .trainer import sample
-
     if args.n is not None and args.n < 1:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
     seed = coerce(args.seed, Seed, "--seed")
     output = check_output(args.output, (".png",), "-o")
-    generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
+    generator, run, device = _load_generator(args.checkpoint, args.device)
+    recipe, spec, state = run.recipe, run.spec, run.state
     if spec.shape == (2,) and args.label is None:
-        from .build import load_dataset
-        from .callbacks import save_scatter
-
         n = args.n or 2500
         if n > MAX_POINTS:
             raise GanzooError(f"-n {n}: a scatter plot draws at most {MAX_POINTS:,} points; use a smaller -n")
@@ -455,44 +313,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _classifier(recipe: Recipe, spec, state: dict, device):
-    """``x -> logits`` of the checkpoint's discriminator if it classifies (its EMA
-    average when the run kept one), else ``None``."""
-    from .build import create
-    from .components import classifies
-
-    discriminator = create("discriminators", recipe.discriminator, spec)
-    if not classifies(discriminator):
-        return None
-    averaged = state.get("callbacks", {}).get("EMA", {})
-    use_average = averaged.get("target") == "discriminator" and averaged.get("weights") is not None
-    try:
-        discriminator.load_state_dict(averaged["weights"] if use_average else state["discriminator"])
-    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-        raise GanzooError(f"checkpoint's discriminator does not fit its recipe: {str(exc).splitlines()[0]}") from None
-    discriminator = discriminator.to(device).eval()
-
-    @torch.no_grad()
-    def classify(x):
-        return discriminator(x.to(device))
-
-    return classify
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .metrics.evaluate import evaluate
-    from .trainer import sample
-
     seed = coerce(args.seed, Seed, "--seed")
     metrics = None
     if args.metrics is not None:
         metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
         if not metrics:
             raise GanzooError(f"--metrics {args.metrics!r} names no metric; choose from {', '.join(METRICS)}")
-    generator, recipe, spec, state, device = _load_generator(args.checkpoint, args.device)
+    generator, run, device = _load_generator(args.checkpoint, args.device)
+    recipe, state = run.recipe, run.state
     out = args.json or args.checkpoint.with_name(f"{args.checkpoint.stem}-eval.json")
     check_output(out, (".json",), "--json")
-    classify = _classifier(recipe, spec, state, device)
+    classify = run.classifier(device)
     values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
                       args.data_dir, args.cache_dir, seed=seed,
                       conditional=getattr(generator, "conditional", False), classify=classify)
@@ -513,8 +345,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- classifier
 def cmd_classifier_list(args: argparse.Namespace) -> int:
-    from .metrics.classifier import SETTINGS, cache_paths, inspect_cache
-
     table = Table()
     for column in ("dataset", "status", "test accuracy", "required"):
         table.add_column(column, no_wrap=True)
@@ -532,8 +362,6 @@ def cmd_classifier_list(args: argparse.Namespace) -> int:
 
 
 def cmd_classifier_train(args: argparse.Namespace) -> int:
-    from .metrics.classifier import SETTINGS, cache_paths, load_cached, reference_classifier
-
     cached = load_cached(args.dataset, args.cache_dir) if args.dataset in SETTINGS and not args.force else None
     if cached is not None:
         console.print(f"{args.dataset}: already cached, {100 * cached.accuracy:.2f}% test accuracy "
@@ -545,6 +373,17 @@ def cmd_classifier_train(args: argparse.Namespace) -> int:
                   soft_wrap=True)
     # Below the floor, training has already logged a warning saying so.
     return 0 if classifier.accuracy >= SETTINGS[args.dataset]["min_accuracy"] else 1
+
+
+# --------------------------------------------------------------------------- recipe
+def cmd_recipe_show(args: argparse.Namespace) -> int:
+    registry = default_registry()
+    if Path(args.name).suffix in RECIPE_SUFFIXES:
+        recipe = read_recipe(args.name, registry)
+    else:
+        recipe = registry.get("recipes", args.name).obj
+    sys.stdout.write(recipe_toml(recipe))
+    return 0
 
 
 # --------------------------------------------------------------------------- data

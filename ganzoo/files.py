@@ -124,6 +124,13 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_write(path) as f:
+        f.write(data)
+    return Path(path)
+
+
 def write_png(image, path: str | os.PathLike) -> Path:
     """Save a Pillow ``image`` to ``path`` as PNG, atomically."""
     with atomic_write(path) as f:

@@ -84,3 +84,61 @@ def register_recipes(register):
     ``recipe`` is a ``ganzoo.Recipe``; ``ganzoo run NAME`` trains it. The
     description defaults to the recipe's own.
     """
+
+
+@hookspec
+def register_optimizers(register):
+    """Register optimizers: ``register(name, factory, description=None)``.
+
+    ``factory(params, **options)`` takes a list of parameters (already on the
+    training device) and returns a ``torch.optim.Optimizer``; a recipe's
+    ``g_optim``/``d_optim`` name it with its options, e.g.
+    ``Component("adam", lr=2e-4, betas=(0.5, 0.999))``. A ``torch.optim`` class is
+    such a factory as it stands. Schedules change the ``lr`` of every parameter
+    group, and the momentum in ``momentum`` (SGD) or ``betas[0]`` (Adam); keep
+    those names for them to work.
+    """
+
+
+@hookspec
+def register_schedules(register):
+    """Register optimiser schedules: ``register(name, factory, description=None)``.
+
+    ``factory(**options)`` returns a callback (see ``register_callbacks``) that
+    sets ``trainer.g_optim``'s and ``trainer.d_optim``'s parameter groups from
+    ``trainer.step`` and ``trainer.epoch``; a recipe names one in its
+    ``schedule`` field. It must be a function of the step, the epoch and what
+    the optimisers' own state holds (keep initial values in the parameter
+    groups), so that a resumed run continues the same schedule.
+    """
+
+
+@hookspec
+def register_callbacks(register):
+    """Register callbacks a recipe can list: ``register(name, factory, description=None)``.
+
+    ``factory(**options)`` returns an object with any of the trainer's events
+    as methods (``on_train_start(trainer)``, ``on_step_end(trainer)``,
+    ``on_log(trainer, metrics)``, ``on_epoch_end(trainer)``,
+    ``on_train_end(trainer)``; ``ganzoo.callbacks.Callback`` is a base with
+    no-op defaults). A recipe lists them by name in ``callbacks``
+    (``--set callbacks=[tensorboard]``, ``--set callbacks.tensorboard.every=10``).
+    ``ganzoo run`` first sets ``callback.run_dir`` to the run directory
+    (``None`` from Python without one) when the object has that attribute, so a
+    callback that writes files puts them there. A callback with
+    ``state_dict()``/``load_state_dict(state)`` is saved in checkpoints under
+    its ``state_key`` attribute (default: its registered name).
+    """
+
+
+@hookspec
+def register_commands(register):
+    """Register ``ganzoo`` subcommands: ``register(name, command, description=None)``.
+
+    ``command(argv: list[str]) -> int`` runs ``ganzoo NAME ARGS...`` with the
+    arguments after the name and returns the exit status; it parses them as it
+    likes (argparse with ``prog=f"ganzoo {name}"`` works well). A
+    ``ganzoo.GanzooError`` it raises is printed as one ``error:`` line with exit
+    status 2, as for every built-in command. Built-in command names (run, list,
+    plugins, sample, eval, classifier, data, recipe) cannot be taken.
+    """

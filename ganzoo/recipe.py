@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .errors import GanzooError, did_you_mean
 from .options import Seed, check_option, coerce
-from .registry import SINGULAR
+from .kinds import singular
 
 
 @dataclass(frozen=True, init=False)
@@ -56,15 +56,9 @@ def _default_optim() -> Component:
     return Component("adam", lr=2e-4, betas=(0.5, 0.999))
 
 
-# Which registry kind each component-valued field names.
-COMPONENT_KINDS = {
-    "dataset": "datasets",
-    "generator": "generators",
-    "discriminator": "discriminators",
-    "loss": "losses",
-    "g_optim": "optimizers",
-    "d_optim": "optimizers",
-}
+def _names(kind: str, **spec: Any) -> Any:
+    """A field whose value names registered components of ``kind``."""
+    return field(metadata={"kind": kind}, **spec)
 
 
 @dataclass(frozen=True)
@@ -78,17 +72,19 @@ class Recipe:
     updates, each on a fresh real batch, then ``g_steps`` generator updates; with
     ``simultaneous``, one of each, both computed before either is applied. With ``d_ema``
     set, a moving average of D's weights (that rate per step) is kept, saved and
-    used for evaluating a discriminator that classifies. ``lr_decay``, ``min_lr``,
-    ``final_momentum``, ``momentum_saturate`` and ``lr_linear_decay`` schedule both optimisers (see
-    :class:`ganzoo.callbacks.Schedule`; off by default).
+    used for evaluating a discriminator that classifies. ``schedule`` names a
+    registered schedule that sets both optimisers' learning rates and momenta
+    from the step count; ``callbacks`` names registered callbacks that watch the run.
     """
 
-    dataset: Component
-    generator: Component
-    discriminator: Component
-    loss: Component = field(default_factory=lambda: Component("non-saturating"))
-    g_optim: Component = field(default_factory=_default_optim)
-    d_optim: Component = field(default_factory=_default_optim)
+    dataset: Component = _names("datasets")
+    generator: Component = _names("generators")
+    discriminator: Component = _names("discriminators")
+    loss: Component = _names("losses", default_factory=lambda: Component("non-saturating"))
+    g_optim: Component = _names("optimizers", default_factory=_default_optim)
+    d_optim: Component = _names("optimizers", default_factory=_default_optim)
+    schedule: Component | None = _names("schedules", default=None)
+    callbacks: tuple[Component, ...] = _names("callbacks", default=())
     batch_size: int = 64
     steps: int | None = None
     epochs: int | None = 1
@@ -104,29 +100,17 @@ class Recipe:
     eval_metrics: tuple[str, ...] | None = None
     eval_n: int = 5000
     d_ema: float | None = None
-    lr_decay: float = 1.0
-    min_lr: float = 0.0
-    final_momentum: float | None = None
-    momentum_saturate: int = 250
-    lr_linear_decay: tuple[int, int] | None = None
     name: str = "custom"
     description: str = ""
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            hint = _field_types()[f.name]
-            if hint is Component:
-                if not isinstance(value, Component):
-                    raise GanzooError(
-                        f"recipe field {f.name} must be a Component (a registered name and its options), got "
-                        f"{type(value).__name__}; a recipe is plain data that a checkpoint can hold, so to train "
-                        f"with a Python object pass it to Trainer({f.name}=...) instead"
-                    )
+            if f.name in COMPONENT_KINDS:
+                object.__setattr__(self, f.name, _components(f.name, value, _field_types()[f.name]))
                 continue
-            object.__setattr__(self, f.name, coerce(value, hint, f"recipe field {f.name}"))
-        for name in ("batch_size", "n_critic", "g_steps", "log_every", "sample_every", "checkpoint_every", "eval_n",
-                     "momentum_saturate"):
+            object.__setattr__(self, f.name, coerce(value, _field_types()[f.name], f"recipe field {f.name}"))
+        for name in ("batch_size", "n_critic", "g_steps", "log_every", "sample_every", "checkpoint_every", "eval_n"):
             if getattr(self, name) < 1:
                 raise GanzooError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.steps is None and self.epochs is None:
@@ -145,16 +129,6 @@ class Recipe:
                               f"set n_critic=1 and g_steps=1 (got {self.n_critic} and {self.g_steps})")
         if self.d_ema is not None and not 0 < self.d_ema <= 1:
             raise GanzooError(f"d_ema is a rate per step in (0, 1], e.g. 1e-4; got {self.d_ema}")
-        self.schedule()  # raises on settings out of range
-
-    def schedule(self) -> Any:
-        """The :class:`ganzoo.callbacks.Schedule` these settings ask for, or ``None``."""
-        from .callbacks.schedule import Schedule
-
-        if self.lr_decay == 1 and self.min_lr == 0 and self.final_momentum is None and self.lr_linear_decay is None:
-            return None
-        return Schedule(self.lr_decay, self.min_lr, self.final_momentum, momentum_saturate=self.momentum_saturate,
-                        linear_decay=self.lr_linear_decay)
 
     def replace(self, **changes: Any) -> "Recipe":
         known = _field_types()
@@ -167,13 +141,19 @@ class Recipe:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            out[f.name] = value.to_dict() if isinstance(value, Component) else _plain(value)
+            if isinstance(value, Component):
+                out[f.name] = value.to_dict()
+            elif f.name in COMPONENT_KINDS and value is not None:
+                out[f.name] = [c.to_dict() for c in value]
+            else:
+                out[f.name] = _plain(value)
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Recipe":
         if not isinstance(data, Mapping):
             raise GanzooError(f"a recipe is a JSON object of fields, got {type(data).__name__}")
+        data = upgrade(data)
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -182,21 +162,64 @@ class Recipe:
                    and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
         if missing:
             raise GanzooError(f"recipe lacks the fields {missing}")
-        kwargs = {}
-        for k, v in data.items():
-            if k in COMPONENT_KINDS:
-                if not (isinstance(v, Mapping) and isinstance(v.get("name"), str)
-                        and isinstance(v.get("options", {}), Mapping)):
-                    raise GanzooError(f"recipe field {k} must be {{\"name\": ..., \"options\": {{...}}}}, got {v!r}")
-                v = Component.from_dict(v)
-            kwargs[k] = v
-        return cls(**kwargs)
+        return cls(**data)  # component fields are read from their JSON form on construction
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
 
+# Which registry kind each component-valued field names (a Component, an optional
+# Component, or a tuple of them).
+COMPONENT_KINDS: dict[str, str] = {f.name: f.metadata["kind"] for f in fields(Recipe) if "kind" in f.metadata}
+
 _NAME = re.compile(r"[\w.+-]+")
+
+# Fields of recipes saved before schedules were components: one registered
+# schedule, ``decay``, takes them as its options.
+_LEGACY_SCHEDULE = {"lr_decay": ("lr_decay", 1.0), "min_lr": ("min_lr", 0.0),
+                    "final_momentum": ("final_momentum", None), "momentum_saturate": ("momentum_saturate", 250),
+                    "lr_linear_decay": ("linear_decay", None)}
+
+
+def upgrade(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A recipe dict of an earlier ganzoo in today's fields (checkpoints and
+    ``recipe.json`` files keep loading)."""
+    data = dict(data)
+    legacy = {key: data.pop(key) for key in list(data) if key in _LEGACY_SCHEDULE}
+    options = {_LEGACY_SCHEDULE[k][0]: v for k, v in legacy.items() if v != _LEGACY_SCHEDULE[k][1]}
+    if options and data.get("schedule") is None:
+        data["schedule"] = {"name": "decay", "options": options}
+    return data
+
+
+def _component(where: str, value: Any) -> Component:
+    """A Component from itself, a name, or its JSON form ``{"name": ..., "options": {...}}``."""
+    if isinstance(value, Component):
+        return value
+    if isinstance(value, str) and value:
+        return Component(value)
+    if isinstance(value, Mapping) and isinstance(value.get("name"), str) and isinstance(value.get("options", {}), Mapping):
+        return Component.from_dict(value)
+    if isinstance(value, Mapping):
+        raise GanzooError(f"{where} must be {{\"name\": ..., \"options\": {{...}}}}, got {value!r}")
+    raise GanzooError(
+        f"{where} must be a Component (a registered name and its options), got {type(value).__name__}; "
+        "a recipe is plain data that a checkpoint can hold, so to train with a Python object pass it "
+        "to the Trainer instead"
+    )
+
+
+def _components(name: str, value: Any, hint: Any) -> Any:
+    """The value of component field ``name`` in its canonical form."""
+    if hint is Component:
+        return _component(f"recipe field {name}", value)
+    if value is None and type(None) in typing.get_args(hint):
+        return None
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise GanzooError(f"recipe field {name} is a list of components, got {value!r}")
+        return tuple(_component(f"recipe field {name}[{i}]", v) for i, v in enumerate(value))
+    return _component(f"recipe field {name}", value)
 
 
 @functools.cache
@@ -250,16 +273,7 @@ def _apply_one(recipe: Recipe, key: str, value: Any, lookup: FactoryLookup) -> R
     if head not in hints:
         raise GanzooError(f"--set {key}: unknown recipe field {head!r}{did_you_mean(head, hints)}")
     if head in COMPONENT_KINDS:
-        kind = COMPONENT_KINDS[head]
-        current: Component = getattr(recipe, head)
-        if not option:
-            if not isinstance(value, str):
-                raise GanzooError(f"--set {key}: expected a {SINGULAR[kind]} name, got {value!r}")
-            lookup(kind, value)  # raises with close matches if unknown
-            return recipe.replace(**{head: Component(value)})
-        factory = lookup(kind, current.name)
-        checked = check_option(factory, option, value, f"--set {key}", f"{SINGULAR[kind]} {current.name!r}")
-        return recipe.replace(**{head: current.replace(**{option: checked})})
+        return _apply_component(recipe, key, head, option, value, lookup)
     if option:
         raise GanzooError(f"--set {key}: {head!r} is a plain field with no options; use --set {head}=VALUE")
     checked = coerce(value, hints[head], f"--set {key}")
@@ -268,3 +282,45 @@ def _apply_one(recipe: Recipe, key: str, value: Any, lookup: FactoryLookup) -> R
     if head == "epochs" and checked is not None:
         changes["steps"] = None
     return recipe.replace(**changes)
+
+
+def _apply_component(recipe: Recipe, key: str, head: str, option: str, value: Any, lookup: FactoryLookup) -> Recipe:
+    """``--set`` of a component field: a new name (``loss=minimax``), one option of
+    the named component (``generator.hidden=[512]``), or, for a list of components,
+    the whole list (``callbacks=[tensorboard]``) or one option of a listed one
+    (``callbacks.tensorboard.every=10``)."""
+    kind, current = COMPONENT_KINDS[head], getattr(recipe, head)
+    what = singular(kind)
+    if isinstance(current, tuple):  # a list of components, each addressed by its name
+        if not option:
+            if isinstance(value, str) and value.startswith("[") and value.endswith("]"):  # [a, b] unquoted
+                value = [item.strip() for item in value[1:-1].split(",") if item.strip()]
+            items = value if isinstance(value, list) else [value] if isinstance(value, str) else None
+            if items is None:
+                raise GanzooError(f"--set {key}: expected a list of {what} names, e.g. [{what}-name], got {value!r}")
+            chosen = tuple(_component(f"--set {key}", v) for v in items)
+            for c in chosen:
+                lookup(kind, c.name)  # raises with close matches if unknown
+            return recipe.replace(**{head: chosen})
+        name, _, option = option.partition(".")
+        index = [c.name for c in current].index(name) if name in [c.name for c in current] else None
+        if index is None or not option:
+            listed = ", ".join(c.name for c in current) or "none"
+            raise GanzooError(f"--set {key}: expected {head}.NAME.OPTION=VALUE naming a listed {what} "
+                              f"(listed: {listed}); add one with --set {head}=[...]")
+        checked = check_option(lookup(kind, name), option, value, f"--set {key}", f"{what} {name!r}")
+        items = list(current)
+        items[index] = items[index].replace(**{option: checked})
+        return recipe.replace(**{head: tuple(items)})
+    if not option:
+        if value is None and type(None) in typing.get_args(_field_types()[head]):  # schedule=null: off
+            return recipe.replace(**{head: None})
+        if not isinstance(value, str):
+            raise GanzooError(f"--set {key}: expected a {what} name, got {value!r}")
+        lookup(kind, value)  # raises with close matches if unknown
+        return recipe.replace(**{head: Component(value)})
+    if current is None:
+        raise GanzooError(f"--set {key}: the recipe has no {what}; choose one first, e.g. --set {head}=NAME "
+                          f"(see `ganzoo list {kind}`)")
+    checked = check_option(lookup(kind, current.name), option, value, f"--set {key}", f"{what} {current.name!r}")
+    return recipe.replace(**{head: current.replace(**{option: checked})})

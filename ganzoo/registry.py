@@ -22,13 +22,12 @@ import pluggy
 
 from . import hookspecs
 from .errors import GanzooError, did_you_mean
+from .kinds import KINDS, singular
+from .recipe import Recipe
 from .settings import DISABLE_PLUGINS_ENV, disabled_plugins
 
 log = logging.getLogger("ganzoo")
 
-KINDS = ("generators", "discriminators", "losses", "datasets", "recipes")
-SINGULAR = {"generators": "generator", "discriminators": "discriminator", "losses": "loss",
-            "datasets": "dataset", "recipes": "recipe", "optimizers": "optimizer"}
 BUILTIN_DISTRIBUTION = "ganzoo"
 
 
@@ -187,14 +186,14 @@ class Registry:
         seen: set[tuple[str, str]] = set()
         invalid: list[str] = []  # kept even if the hook catches the PluginFailure itself
         for kind in KINDS:
-            impls = [i for i in getattr(self.pm.hook, f"register_{kind}").get_hookimpls()
+            impls = [i for i in getattr(self.pm.hook, KINDS[kind].hook).get_hookimpls()
                      if i.plugin_name == plugin]
             for impl in impls:
                 def register(name: Any, obj: Any, description: Any = None, _kind: str = kind) -> None:
                     try:
                         entry = _entry(_kind, plugin, name, obj, description)
                         if (_kind, entry.name) in seen:
-                            raise PluginFailure(f"registered {SINGULAR[_kind]} {entry.name!r} twice")
+                            raise PluginFailure(f"registered {singular(_kind)} {entry.name!r} twice")
                     except PluginFailure as exc:
                         invalid.append(str(exc))
                         raise
@@ -233,7 +232,7 @@ class Registry:
                 if keeper == plugin:
                     tables[entry.kind][entry.name] = entry
                 else:
-                    lost.append(f"{SINGULAR[entry.kind]} {entry.name!r} (kept by plugin {keeper!r} "
+                    lost.append(f"{singular(entry.kind)} {entry.name!r} (kept by plugin {keeper!r} "
                                 f"{self._origin(keeper)})")
             if lost:
                 what = "a name already taken, so only that entry is" if len(lost) == 1 else \
@@ -246,10 +245,6 @@ class Registry:
 
     def entries(self, kind: str) -> dict[str, Entry]:
         """Every registered component of ``kind``, by name."""
-        if kind == "optimizers":
-            from .optimizers import OPTIMIZERS
-
-            return {n: Entry(kind, n, f, describe(f), f.__module__.split(".")[0]) for n, f in OPTIMIZERS.items()}
         if kind not in KINDS:
             raise GanzooError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
         return dict(self._collect()[kind])
@@ -258,11 +253,11 @@ class Registry:
         """The entry ``name`` of ``kind``, or an error listing close matches."""
         table = self.entries(kind)
         if not isinstance(name, str):
-            raise GanzooError(f"a {SINGULAR.get(kind, kind)} is named by a string, got {name!r}; see `ganzoo list {kind}`")
+            raise GanzooError(f"a {singular(kind)} is named by a string, got {name!r}; see `ganzoo list {kind}`")
         if name in table:
             return table[name]
         hint = did_you_mean(name, table) or f" (available: {', '.join(sorted(table)) or 'none'})"
-        raise GanzooError(f"unknown {SINGULAR[kind]} {name!r}{hint}; see `ganzoo list {kind}`")
+        raise GanzooError(f"unknown {singular(kind)} {name!r}{hint}; see `ganzoo list {kind}`")
 
     def factory(self, kind: str, name: str) -> Callable[..., Any]:
         return self.get(kind, name).obj
@@ -285,15 +280,13 @@ class Registry:
 def _entry(kind: str, plugin: str, name: Any, obj: Any, description: Any) -> Entry:
     """The entry for one ``register(name, obj, description)`` call, or
     ``PluginFailure`` saying what is wrong with it."""
-    what = SINGULAR[kind]
+    what = singular(kind)
     if not isinstance(name, str) or not name or any(c.isspace() for c in name):
         raise PluginFailure(f"registered a {what} named {name!r}; a name is a non-empty string without spaces")
     if description is not None and not isinstance(description, str):
         raise PluginFailure(f"registered {what} {name!r} with a {type(description).__name__} "
                             "description, not a string")
     if kind == "recipes":
-        from .recipe import Recipe
-
         if not isinstance(obj, Recipe):
             raise PluginFailure(f"registered recipe {name!r} as {type(obj).__name__}, not a ganzoo.Recipe")
         if obj.name != name:

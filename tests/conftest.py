@@ -106,6 +106,9 @@ def _trainer_for(data, steps, callbacks, **kwargs):
     G = ganzoo.create("generators", Component("mlp", latent_dim=16, hidden=(32,)), data.spec)
     D = ganzoo.create("discriminators", Component("mlp", hidden=(32,)), data.spec)
     kwargs.setdefault("log_every", 4)
+    for optim in ("g_optim", "d_optim"):  # a registered optimizer by name, as a recipe names it
+        if isinstance(kwargs.get(optim), Component):
+            kwargs[optim] = ganzoo.optimizer(kwargs[optim])
     return ganzoo.Trainer(G, D, ganzoo.create("losses", "non-saturating"), data, batch_size=32,
                           steps=steps, device="cpu", callbacks=callbacks, **kwargs)
 

@@ -32,7 +32,9 @@ def test_run_writes_a_complete_run_directory(cli, tmp_path):
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["step-000020.png", "step-000040.png"]
     grid = Image.open(out / "samples" / "step-000040.png")
     assert grid.size == (8 * 30 + 2, 8 * 30 + 2)  # 64 samples of 28 px, 2 px padding
-    assert Image.open(out / "losses.png").size == (720, 360)
+    losses = Image.open(out / "losses.png").convert("RGB")  # drawn: many colours, not blank
+    assert losses.size == (720, 360) and len(losses.getcolors(1 << 16) or range(1 << 16)) > 50
+    assert Image.eval(losses, lambda v: 255 - v).getbbox() is not None  # some pixel is not white
     state = checkpoint.load(out / "checkpoints" / "last.pt")
     assert state["step"] == 40 and state["recipe"]["name"] == "vanilla-mnist"
     assert "s/epoch" in result.stderr and "checkpoint" in result.stderr
@@ -262,3 +264,52 @@ def test_classifier_train_trains_caches_and_checks_the_floor(capsys, caplog, mon
     capsys.readouterr()
     one_line_error(capsys, ["classifier", "train", "mnst", "--cache-dir", str(tmp_path)],
                    "no reference classifier for dataset 'mnst' (did you mean mnist?)")
+
+
+class CommandPlugin:
+    @ganzoo.hookimpl
+    def register_commands(self, register):
+        def steps(argv):
+            """Print the step of a checkpoint."""
+            if not argv:
+                raise ganzoo.GanzooError("ganzoo steps: name a checkpoint")
+            print(f"step {ganzoo.load_run(argv[0]).step}")
+            return 0
+
+        register("steps", steps)
+        register("run", steps)  # a built-in name: the built-in keeps it
+
+
+def test_a_plugin_adds_a_command(tmp_path, capsys, data_dir):
+    registry = ganzoo.default_registry()
+    registry.register(CommandPlugin(), name="command-plugin")
+    try:
+        assert main(["run", "vanilla-mnist", *TINY, "--set", "steps=3", "--out", str(tmp_path / "r")]) == 0
+        capsys.readouterr()
+        assert main(["steps", str(tmp_path / "r" / "checkpoints" / "last.pt")]) == 0
+        assert capsys.readouterr().out.strip() == "step 3"
+        assert main(["steps"]) == 2 and "error: ganzoo steps: name a checkpoint" in capsys.readouterr().err
+        with pytest.raises(SystemExit):
+            main(["--help"])
+        shown = capsys.readouterr().out
+        assert ",steps}" in shown and "steps Print the step of a checkpoint" in " ".join(shown.split())
+    finally:
+        registry.unregister("command-plugin")
+
+
+def test_recipe_show_prints_toml_that_ganzoo_run_trains(tmp_path, capsys, data_dir):
+    assert main(["recipe", "show", "vanilla-mnist"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("# ganzoo recipe vanilla-mnist") and "[generator]" in text
+    path = tmp_path / "mine.toml"
+    path.write_text(text.replace("steps = 10000", "steps = 3").replace("hidden = [256, 512, 1024]", "hidden = [16]"))
+    assert main(["run", str(path), "--out", str(tmp_path / "r")]) == 0
+    saved = json.loads((tmp_path / "r" / "recipe.json").read_text())
+    assert saved["steps"] == 3 and saved["generator"]["options"]["hidden"] == [16]
+    # a run's recipe.json runs again as it is
+    assert main(["run", str(tmp_path / "r" / "recipe.json"), "--out", str(tmp_path / "again")]) == 0
+    assert json.loads((tmp_path / "again" / "recipe.json").read_text()) == saved
+    path.write_text("base = \"vanilla-mnist\"\nstepz = 3\n")
+    capsys.readouterr()
+    assert main(["run", str(path), "--out", str(tmp_path / "bad")]) == 2
+    assert f"{path}: unknown recipe field 'stepz'" in capsys.readouterr().err and not (tmp_path / "bad").exists()

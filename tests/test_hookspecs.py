@@ -4,16 +4,14 @@ import inspect
 from pathlib import Path
 
 from ganzoo import hookspecs
+from ganzoo.kinds import KINDS
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 HOOKS = [name for name, f in vars(hookspecs).items() if name.startswith("register_") and callable(f)]
 
 
 def test_there_is_a_hook_per_component_kind():
-    assert set(HOOKS) == {
-        "register_generators", "register_discriminators", "register_losses",
-        "register_datasets", "register_recipes",
-    }
+    assert set(HOOKS) == {kind.hook for kind in KINDS.values()}
 
 
 def test_every_hook_has_a_docstring_naming_its_register_call():

@@ -1,12 +1,15 @@
 """Plugins register components by name; lookups fail with close matches."""
 
+import re
 import types
+from pathlib import Path
 
 import pytest
 
 import ganzoo
 from ganzoo import GanzooError, hookimpl
-from ganzoo.registry import KINDS, Registry
+from ganzoo.kinds import KINDS
+from ganzoo.registry import Registry
 
 
 def make_plugin(**hooks):
@@ -184,6 +187,30 @@ def test_disabled_plugins_are_not_loaded(monkeypatch):
 
 def test_every_kind_is_listable():
     reg = ganzoo.default_registry()
-    for kind in KINDS + ("optimizers",):
+    for kind in KINDS:
         assert isinstance(reg.entries(kind), dict)
-    assert reg.get("optimizers", "adam").plugin == "torch"
+    assert reg.get("optimizers", "adam").plugin == "optim"
+
+
+def test_disabling_a_plugin_removes_all_it_registers_and_the_others_still_work(cli, tmp_path, data_dir):
+    # No plugin imports another, so vanilla's models and recipes go and nothing else breaks.
+    env = {"GANZOO_DISABLE_PLUGINS": "vanilla"}
+    listed = cli("list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    names = {line.split("│")[1].strip() for line in listed.stdout.splitlines() if line.count("│") >= 3}
+    assert not names & {"mlp", "maxout", "vanilla-mnist", "vanilla-fashion-mnist", "goodfellow-mnist"}
+    assert {"dcgan", "dcgan-mnist", "non-saturating", "adam", "ssgan-mlp", "decay"} <= names
+    run = cli("run", "dcgan-mnist", "--set", "steps=2", "--set", "generator.width=4", "--set", "discriminator.width=4",
+              "--out", str(tmp_path / "r"), "--device", "cpu", env=env)
+    assert run.returncode == 0, run.stderr
+    gone = cli("run", "vanilla-mnist", "--out", str(tmp_path / "v"), env=env)
+    assert gone.returncode == 2 and "unknown recipe 'vanilla-mnist'" in gone.stderr
+
+
+def test_no_plugin_imports_another():
+    plugins = Path(__file__).resolve().parents[1] / "plugins"
+    packages = {p.name for p in plugins.iterdir() if p.is_dir() and p.name.startswith("ganzoo_")}
+    for package in packages:
+        for source in (plugins / package).glob("*.py"):
+            imported = set(re.findall(r"^\s*(?:from|import)\s+(ganzoo_\w+)", source.read_text(), re.M))
+            assert not imported - {package}, f"{source} imports {imported - {package}}"

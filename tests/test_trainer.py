@@ -18,8 +18,8 @@ def make_trainer(data, steps=10, g_lr=2e-4, d_lr=2e-4, **kwargs):
     D = ganzoo.create("discriminators", Component("mlp", hidden=(128, 64)), data.spec)
     return Trainer(
         G, D, ganzoo.create("losses", "non-saturating"), data, batch_size=32, steps=steps,
-        g_optim=Component("adam", lr=g_lr, betas=(0.5, 0.999)),
-        d_optim=Component("adam", lr=d_lr, betas=(0.5, 0.999)),
+        g_optim=ganzoo.optimizer(Component("adam", lr=g_lr, betas=(0.5, 0.999))),
+        d_optim=ganzoo.optimizer(Component("adam", lr=d_lr, betas=(0.5, 0.999))),
         device="cpu", log_every=5, **kwargs,
     )
 

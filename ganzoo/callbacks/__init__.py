@@ -1,5 +1,5 @@
 """Everything that watches a run: progress, logs, sample grids and scatter plots, checkpoints,
-parameter averages, optimiser schedules, curves, evaluation, a collapse warning.
+parameter averages, curves, evaluation, a collapse warning.
 
 A callback is any object with some of the trainer's event methods
 (``on_train_start``, ``on_step_end``, ``on_log``, ``on_epoch_end``,
@@ -38,7 +38,6 @@ from .metrics_log import MetricsLog  # noqa: E402
 from .progress import Progress  # noqa: E402
 from .samples import SampleGrid, save_grid  # noqa: E402
 from .scatter import SampleScatter, save_scatter  # noqa: E402
-from .schedule import Schedule  # noqa: E402
 
 __all__ = ["Callback", "Checkpointer", "CollapseWatch", "EMA", "Evaluate", "LossCurves", "MetricsLog", "Progress",
-           "SampleGrid", "SampleScatter", "Schedule", "save_grid", "save_scatter"]
+           "SampleGrid", "SampleScatter", "save_grid", "save_scatter"]

@@ -1,11 +1,11 @@
 """A warning when the discriminator wins outright.
 
 When D calls every generated sample fake for thousands of steps, the run has
-often failed: G's gradient through D carries little, and the runs measured in
-ganzoo that got there with the semi-supervised GAN's sigmoid generator, or
-with the paper GAN's output bias from the data, stayed there until they were
-stopped. Nothing in the losses stops such a run, so the user is told, once,
-while it is still cheap to start again.
+often failed: G's gradient through D carries little, and such runs seldom
+recover (the results log in the docs has examples: the semi-supervised GAN's
+sigmoid generator, the 2014 GAN with its output bias from the data). Nothing in
+the losses stops such a run, so the user is told, once, while it is still cheap
+to start again.
 """
 
 from __future__ import annotations

@@ -1,94 +1,117 @@
-"""Loss curves as a PNG, drawn with Pillow (already a torchvision dependency)."""
+"""Loss curves as a PNG, drawn with matplotlib.
+
+Only matplotlib's object API is used (a :class:`~matplotlib.figure.Figure` on its own
+Agg canvas, never pyplot), so drawing opens no window, needs no display and shares no
+global state between threads. The PNG is rendered in memory and written atomically.
+"""
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Collection
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
-from ..files import write_png
+from ..files import write_bytes
 from . import Callback
 
-COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189),
-           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+MAX_DPI = 100.0
+MIN_INCHES = 3.2  # a small picture gets a lower dpi rather than text that fills it
+
+
+def new_figure(size: tuple[int, int]) -> Figure:
+    """A blank figure of exactly ``size`` pixels on its own Agg canvas."""
+    width, height = size
+    dpi = min(MAX_DPI, min(width, height) / MIN_INCHES)
+    # Agg truncates width × dpi to whole pixels: a hair over the size keeps it exact.
+    figure = Figure(figsize=((width + 0.01) / dpi, (height + 0.01) / dpi), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def save_figure(figure: Figure, path: str | Path) -> Path:
+    """Render ``figure`` as a PNG in memory, then write it to ``path`` atomically."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=figure.dpi)
+    return write_bytes(path, buffer.getvalue())
 
 
 def plot_curves(series: dict[str, list[tuple[float, float]]], path: str | Path,
-                size: tuple[int, int] = (720, 360), x_label: str = "step", log_y: bool = False,
-                dashed: Collection[str] = ()) -> Path:
+                size: tuple[int, int] = (720, 360), x_label: str = "step", log_y: bool | None = False,
+                dashed: Collection[str] = (), title: str = "", y_label: str = "") -> Path:
     """Draw each named ``[(x, value), ...]`` series as a line on shared axes.
 
-    ``log_y`` spaces the values logarithmically (non-positive ones are left out), for
-    curves such as a test error that falls over orders of magnitude. Series named in
-    ``dashed`` are drawn dashed, so that two kinds of curve differ by more than colour.
+    Non-finite values (NaN, ±inf) are left out. ``log_y`` spaces the values
+    logarithmically (non-positive ones are left out), for curves such as a test error
+    that falls over orders of magnitude; ``None`` chooses it when all values are
+    positive and span more than two decades. Series named in ``dashed`` are drawn
+    dashed, so that two kinds of curve differ by more than colour. Each series keeps
+    its colour (``C0``, ``C1``, ... in order) whether or not the others have points.
     """
-    path = Path(path)
-    width, height = size
-    left, right, top, bottom = 60, 130, 20, 40
-    image = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(image)
-    scale, unscale = (math.log10, lambda v: 10 ** v) if log_y else (float, float)
-    series = {name: [(x, scale(y)) for x, y in values if math.isfinite(y) and (y > 0 or not log_y)]
-              for name, values in series.items()}
-    points = [p for values in series.values() for p in values]
-    if not points:
-        write_png(image, path)
-        return path
-    x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
-    y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
-    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+    clean = {name: [(float(x), float(y)) for x, y in values if math.isfinite(x) and math.isfinite(y)]
+             for name, values in series.items()}
+    if log_y is None:
+        ys = [y for values in clean.values() for _, y in values]
+        log_y = bool(ys) and min(ys) > 0 and max(ys) / min(ys) > 100
+    if log_y:
+        clean = {name: [(x, y) for x, y in values if y > 0] for name, values in clean.items()}
 
-    def to_px(x: float, y: float) -> tuple[float, float]:
-        return (left + (x - x0) / (x1 - x0) * (width - left - right),
-                height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom))
-
-    draw.rectangle([left, top, width - right, height - bottom], outline="black")
-    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = y0 + frac * (y1 - y0)
-        draw.text((4, to_px(x0, y)[1] - 6), f"{unscale(y):.4g}", fill="black")
-        x = x0 + frac * (x1 - x0)
-        draw.text((to_px(x, y0)[0] - 12, height - bottom + 6), f"{x:.0f}", fill="black")
-    draw.text((width // 2 - 3 * len(x_label), height - 16), x_label, fill="black")
-    for i, (name, values) in enumerate(series.items()):
-        colour = COLOURS[i % len(COLOURS)]
-        line = [to_px(x, y) for x, y in values]
-        if len(line) > 1:
-            for piece in _dashes(line) if name in dashed else [line]:
-                draw.line(piece, fill=colour, width=2)
-        draw.text((width - right + 10, top + 16 * i), name, fill=colour)
-    write_png(image, path)
-    return path
-
-
-def _dashes(line: list[tuple[float, float]], on: float = 8.0, off: float = 5.0) -> list[list[tuple[float, float]]]:
-    """The pieces of a polyline drawn ``on`` pixels, skipped ``off`` pixels, along its length."""
-    pieces, current, drawing, left = [], [line[0]], True, on
-    for (x0, y0), (x1, y1) in zip(line, line[1:]):
-        length, done = math.hypot(x1 - x0, y1 - y0), 0.0
-        while length - done > left:
-            done += left
-            point = (x0 + (x1 - x0) * done / length, y0 + (y1 - y0) * done / length)
-            if drawing:
-                pieces.append(current + [point])
-            current, drawing, left = [point], not drawing, off if drawing else on
-        left -= length - done
-        current.append((x1, y1))
-    if drawing and len(current) > 1:
-        pieces.append(current)
-    return pieces
+    figure = new_figure(size)
+    ax = figure.add_subplot()
+    drawn = 0
+    for i, (name, values) in enumerate(clean.items()):
+        if not values:
+            continue
+        xs, ys = zip(*values)
+        ax.plot(xs, ys, label=name, color=f"C{i % 10}", linewidth=1.5,
+                linestyle="--" if name in dashed else "-", marker="o" if len(values) == 1 else None)
+        drawn += 1
+    if log_y:
+        ax.set_yscale("log")
+    else:
+        ax.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
+    # Whole steps (or epochs), written out: 2500, not 2.5e3 or +2.5e3 offsets.
+    ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
+    x_format = ScalarFormatter(useOffset=False)
+    x_format.set_scientific(False)
+    ax.xaxis.set_major_formatter(x_format)
+    ax.set_xlabel(x_label)
+    if y_label:
+        ax.set_ylabel(y_label)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if drawn:
+        ax.legend(loc="best", fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "nothing logged yet", transform=ax.transAxes, ha="center", va="center", color="grey")
+    return save_figure(figure, path)
 
 
 class LossCurves(Callback):
-    """Redraws ``path`` with the D and G losses whenever the trainer logs and at the end."""
+    """Redraws ``path`` with the D and G losses whenever the trainer logs and at the end.
+
+    The values are plotted against the step, one line per key, NaNs left out, on a log
+    scale when they are all positive and span more than two decades; the title is the
+    recipe's name when the trainer has one."""
 
     def __init__(self, path: str | Path, keys: tuple[str, ...] = ("d_loss", "g_loss"), redraw_every: int = 10) -> None:
         self.path = Path(path)
         self.keys = keys
         self.redraw_every = redraw_every
         self.series: dict[str, list[tuple[float, float]]] = {k: [] for k in keys}
+        self.title = ""
         self._logs = 0
+
+    def _draw(self, trainer) -> None:
+        recipe = getattr(trainer, "recipe", None)  # the recipe as a dict (a Recipe also does)
+        name = recipe.get("name") if isinstance(recipe, dict) else getattr(recipe, "name", None)
+        self.title = name if isinstance(name, str) and name else self.title
+        plot_curves(self.series, self.path, log_y=None, title=self.title, y_label="loss")
 
     def on_log(self, trainer, metrics: dict[str, float]) -> None:
         for key in self.keys:
@@ -96,10 +119,10 @@ class LossCurves(Callback):
                 self.series[key].append((metrics["step"], metrics[key]))
         self._logs += 1
         if self._logs % self.redraw_every == 0:
-            plot_curves(self.series, self.path)
+            self._draw(trainer)
 
     def on_train_end(self, trainer) -> None:
-        plot_curves(self.series, self.path)
+        self._draw(trainer)
 
     def state_dict(self) -> dict:
         return {k: [list(p) for p in v] for k, v in self.series.items()}

@@ -30,6 +30,7 @@ class EMA(Callback):
         if not 0 < rate <= 1:
             raise ValueError(f"EMA rate must be in (0, 1], got {rate}")
         self.target, self.rate = target, rate
+        self.state_key = f"ema-{target}"  # an average of each network can be kept side by side
         self.model: nn.Module | None = None
         self._pending: dict | None = None
 

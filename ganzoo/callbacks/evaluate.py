@@ -6,8 +6,11 @@ from typing import Sequence
 
 import torch
 
+from ..components import classifies
+from ..metrics.evaluate import check_metrics, default_metrics, evaluate
 from ..recipe import Component
 from . import Callback
+from .ema import EMA
 
 
 class Evaluate(Callback):
@@ -21,8 +24,6 @@ class Evaluate(Callback):
         self.history: list[dict[str, float]] = []
 
     def _run(self, trainer) -> None:
-        from ..metrics.evaluate import evaluate
-
         trainer.check_finite()  # NaN weights would give NaN features, not a measurement
         averaged, live = self._classifiers(trainer)
         values = evaluate(trainer.sample, self.dataset, self.metrics, self.n,
@@ -42,9 +43,6 @@ class Evaluate(Callback):
         """A classifying D as ``x -> logits`` in eval mode: ``(its EMA average, D itself)``
         when the run keeps an average, ``(None, D itself)`` when not, ``(None, None)``
         when D does not classify."""
-        from ..components import classifies
-        from .ema import EMA
-
         if not classifies(trainer.discriminator):
             return None, None
         averaged = [cb.model for cb in trainer.callbacks
@@ -65,9 +63,6 @@ class Evaluate(Callback):
         return (as_classifier(averaged[0]) if averaged else None), as_classifier(trainer.discriminator)
 
     def on_train_start(self, trainer) -> None:
-        from ..components import classifies
-        from ..metrics.evaluate import check_metrics, default_metrics
-
         data, self.conditional = trainer.data, getattr(trainer.generator, "conditional", False)
         can_classify = classifies(trainer.discriminator)
         name = self.dataset if isinstance(self.dataset, str) else self.dataset.name

@@ -23,7 +23,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rich.console import Console
+from rich.progress import Progress
+
+from ..checkpoint import save
 from ..errors import GanzooError, did_you_mean
+from ..factories import load_dataset
+from ..recipe import Component
 from ..settings import cache_dir
 
 log = logging.getLogger("ganzoo")
@@ -196,8 +202,6 @@ def load_cached(dataset: str, root: str | os.PathLike | None = None) -> Referenc
 
 
 def save_cached(dataset: str, classifier: ReferenceClassifier, root: str | os.PathLike | None = None) -> Path:
-    from ..checkpoint import save
-
     weights, meta_path = cache_paths(dataset, root)
     save(classifier.model.state_dict(), weights)
     meta = {**classifier.meta, "num_classes": classifier.model.head[-1].out_features,
@@ -245,9 +249,6 @@ def reference_classifier(dataset: str, data_dir=None, cache=None, progress: bool
     cached = None if retrain else load_cached(dataset, cache)
     if cached is not None:
         return cached
-    from ..build import load_dataset
-    from ..recipe import Component
-
     train = load_dataset(Component(dataset, value_range=(0.0, 1.0)), data_dir)
     test = load_dataset(Component(dataset, split="test", value_range=(0.0, 1.0)), data_dir)
     settings = SETTINGS[dataset]
@@ -255,11 +256,7 @@ def reference_classifier(dataset: str, data_dir=None, cache=None, progress: bool
     start, bar = time.monotonic(), None
     report = None
     if progress:
-        from rich.console import Console
-
         if Console(stderr=True).is_terminal:
-            from rich.progress import Progress
-
             bar = Progress(transient=True, console=Console(stderr=True))
             bar.start()
             task = bar.add_task(label, total=None)

@@ -16,10 +16,11 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
-from ..build import load_dataset
 from ..data import TensorData
 from ..errors import GanzooError, did_you_mean
+from ..factories import load_dataset
 from ..recipe import Component
+from ..registry import default_registry
 from .classes import class_histogram, class_kl, classes_covered, classifier_score
 from .accuracy import test_error
 from .classifier import SETTINGS, reference_classifier
@@ -110,8 +111,6 @@ def check_metrics(names: Sequence[str], data: TensorData, dataset: str, conditio
 def _split(component: Component, split: str, n: int | None = None) -> Component:
     """The same dataset's other split; generated datasets (those with an ``n``
     option) make only as many reference samples as are compared."""
-    from ..registry import default_registry
-
     factory = default_registry().factory("datasets", component.name)
     if n is not None and "n" in inspect.signature(factory).parameters:
         return component.replace(split=split, n=n)

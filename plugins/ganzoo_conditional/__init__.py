@@ -29,9 +29,10 @@ def register_discriminators(register):
 @hookimpl
 def register_recipes(register):
     # An MLP conditional GAN: the tutorial MLPs of vanilla-mnist, the one-hot label
-    # appended to z in G and projected onto D's features. The paper's own networks
-    # (conditional-mlp / conditional-maxout) collapse with Adam and with the paper's
-    # SGD alike in ganzoo's measurements; see docs/recipes/conditional.md.
+    # appended to z in G and projected onto D's features (Miyato & Koyama 2018). Not the
+    # paper's own networks (conditional-mlp / conditional-maxout): their G's label path
+    # (1000 units against z's 200) drowns z and its sigmoid saturates, so they give one
+    # image per class; the runs are in docs/results-log.md (Conditional GAN).
     register("cgan-mnist", Recipe(
         dataset=Component("mnist"),
         generator=Component("conditional", base="mlp"),

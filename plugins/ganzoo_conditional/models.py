@@ -1,4 +1,4 @@
-"""Label-conditioned generators and discriminators (anchors.md §2).
+"""Label-conditioned generators and discriminators (Mirza & Osindero 2014, Section 4.1).
 
 Two ways in: the MLP model of Mirza & Osindero (2014) as published, and two
 wrappers that make any registered generator or discriminator conditional, so a
@@ -17,7 +17,7 @@ from torch import Tensor, nn
 import ganzoo
 from ganzoo import (Component, DataSpec, Discriminator, GanzooError, Generator, PositiveFloat, PositiveInt, Probability,
                     feature_width, output_activation)
-from ganzoo_vanilla.models import Maxout, init_linears
+from ganzoo.nn import Maxout, init_linears
 
 
 def num_classes(spec: DataSpec, model: str) -> int:

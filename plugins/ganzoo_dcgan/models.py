@@ -1,4 +1,4 @@
-"""DCGAN generator and discriminator (Radford et al. 2015, anchors.md §3).
+"""DCGAN generator and discriminator (Radford et al. 2015, Sections 3 and 4).
 
 Both follow the paper's guidelines: transposed convolutions in G and strided
 convolutions in D, no hidden fully connected layer, BatchNorm everywhere except

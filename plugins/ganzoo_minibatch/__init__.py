@@ -2,7 +2,8 @@
 
 ``minibatch(trunk=...)`` adds the layer to any registered discriminator that
 exposes ``features(x)``. The recipes pair a plain GAN baseline with its MBD
-version on PacGAN's ring and grid of Gaussians and on Stacked MNIST (anchors.md §5).
+version on PacGAN's ring and grid of Gaussians and on Stacked MNIST (Lin et al. 2018,
+Tables 1 and 2).
 Registered through the ``ganzoo`` entry-point group like any third-party plugin.
 """
 
@@ -25,18 +26,18 @@ MIXTURE_ADAM = Component("adam", lr=1e-4, betas=(0.8, 0.999))
 def _mixture(dataset: str, minibatch: bool, description: str) -> Recipe:
     # No data-dependent init of the layer here: on σ = 0.01 clusters the nearest real
     # neighbour is ~0.01 away, so scaling it to distance 2 makes a kernel so sharp that
-    # D separates real from generated batches at once (mbd-ring, 1,000 steps: 1 mode
-    # with the init, 8 without; docs/recipes/minibatch.md).
+    # D separates real from generated batches at once and G can only answer by pulling
+    # its samples together (docs/results-log.md, Minibatch discrimination).
     discriminator = (Component("minibatch", trunk="maxout", init_batch=0, **MIXTURE_D) if minibatch
                      else Component("maxout", **MIXTURE_D))
     return Recipe(
         dataset=Component(dataset), generator=MIXTURE_G, discriminator=discriminator,
         g_optim=MIXTURE_ADAM, d_optim=MIXTURE_ADAM,
         # openai/improved-gan's minibatch-discrimination scripts make three G updates per
-        # D update; the plain GAN keeps PacGAN's one, with which it does better (with three
-        # it collapsed on the grid; docs/recipes/minibatch.md).
+        # D update; the plain GAN is PacGAN's baseline and keeps PacGAN's one (the runs of
+        # both choices: docs/results-log.md, Minibatch discrimination).
         g_steps=3 if minibatch else 1,
-        # PacGAN trains 400 epochs of 1,000 steps; 5 is what the CPU benchmark runs.
+        # PacGAN trains 400 epochs of 1,000 steps; 5 keeps a 5-seed benchmark within a CPU's reach.
         batch_size=100, steps=None, epochs=5, log_every=100, sample_every=1000,
         description=description,
     )

@@ -1,4 +1,4 @@
-"""The minibatch discrimination layer of Salimans et al. 2016 (anchors.md §4).
+"""The minibatch discrimination layer of Salimans et al. 2016 (Section 3.2).
 
 Each sample's features ``f`` (``A`` wide) are projected by a tensor ``T``
 (``A × B × C``) to ``B`` rows of ``C`` numbers; for each row ``b`` the layer sums
@@ -43,7 +43,7 @@ class MinibatchDiscrimination(nn.Module):
     def distances(self, x: Tensor) -> Tensor:
         """``(B, n, n)``: for each kernel, the L1 distances between the samples' rows ``M_b``."""
         m = self._rows(x)
-        # cdist's L1 kernels are 3x faster on a CPU than broadcasting an (n, n, B, C) difference.
+        # cdist's L1 kernels, not an (n, n, B, C) broadcast difference: faster, and no such tensor.
         return torch.cdist(m, m, p=1)
 
     def closeness(self, x: Tensor) -> Tensor:
@@ -75,8 +75,8 @@ class _Closeness(torch.autograd.Function):
     Autograd through ``cdist`` would keep several ``(B, n, n)`` intermediates and run
     cdist's backward twice (``m`` is both of its arguments); ``o``'s gradient is
     ``∂o/∂m_k = −Σ_j (g_k + g_j) e_kj sign(m_k − m_j)``, one cdist backward with the
-    symmetric weights ``(g_k + g_j) e_kj``. 2-3x faster for a batch of 100 on a CPU
-    (``benchmarks/minibatch_layer_speed.py``).
+    symmetric weights ``(g_k + g_j) e_kj``; ``benchmarks/minibatch_layer_speed.py``
+    measures the gain (docs/results-log.md).
     """
 
     @staticmethod

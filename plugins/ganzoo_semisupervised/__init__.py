@@ -9,11 +9,11 @@ from ganzoo import Component, Recipe, hookimpl
 
 from .data import SemiSupervisedData, choose_labelled, semi_supervised
 from .losses import FeatureMatchingLoss, SemiSupervisedLoss, feature_matching
-from .models import GaussianNoise, SemiSupervisedDiscriminator, SemiSupervisedGenerator, WeightNormLinear
+from .models import SemiSupervisedDiscriminator, SemiSupervisedGenerator
+from .optimizer import EpsInsideAdam
 
-__all__ = ["FeatureMatchingLoss", "GaussianNoise", "SemiSupervisedData", "SemiSupervisedDiscriminator",
-           "SemiSupervisedGenerator", "SemiSupervisedLoss", "WeightNormLinear", "choose_labelled",
-           "feature_matching", "semi_supervised"]
+__all__ = ["EpsInsideAdam", "FeatureMatchingLoss", "SemiSupervisedData", "SemiSupervisedDiscriminator",
+           "SemiSupervisedGenerator", "SemiSupervisedLoss", "choose_labelled", "feature_matching", "semi_supervised"]
 
 
 @hookimpl
@@ -38,16 +38,21 @@ def register_losses(register):
 
 
 @hookimpl
+def register_optimizers(register):
+    register("adam-eps-inside", EpsInsideAdam)
+
+
+@hookimpl
 def register_recipes(register):
     # train_mnist_feature_matching.py as it stands (0fa06b5): 100 labels (10 per class),
     # pixels in [0, 1], G ending in a sigmoid, the reference's Adam (ε inside the square
     # root) at 3e-3 with β1 0.5, 100 labelled + 100 unlabelled images a step for D and a
     # second unlabelled permutation for G's feature matching, 300 epochs of 600 steps,
-    # D evaluated through an average of its weights (rate 1e-4). Under torch's Adam the
-    # sigmoid G collapses within 6-18 epochs; under this one it collapsed in 1 of 10 ganzoo
-    # runs (seed 0 at epoch 8 on one CPU, not on another; CollapseWatch warns). Before, the
-    # recipe ran a softplus G under torch's Adam, which never collapsed but levelled off
-    # at 259 ± 17 wrong over three seeds (docs: the semi-supervised page).
+    # D evaluated through an average of its weights (rate 1e-4), as the reference does
+    # for Salimans et al. 2016's Table 1. The reference's Adam, not torch's: with ε
+    # outside the square root, torch's Adam lets the sigmoid G fall behind D and
+    # collapse. The collapse can still happen by chance, which CollapseWatch reports;
+    # the runs behind these choices are in docs/results-log.md (Semi-supervised GAN).
     adam = Component("adam-eps-inside", lr=3e-3, betas=(0.5, 0.999))
     register("ssgan-mnist-100", Recipe(
         dataset=Component("semi-supervised", base="mnist", labels=100, value_range=(0.0, 1.0),

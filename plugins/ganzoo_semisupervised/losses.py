@@ -1,4 +1,4 @@
-"""Salimans et al.'s semi-supervised GAN loss and feature matching (anchors.md §4).
+"""Salimans et al. 2016's semi-supervised GAN loss (Section 5) and feature matching (Section 3.1).
 
 The discriminator's K logits ``l`` are class scores; a (K+1)-th "fake" class
 with its logit fixed at 0 gives D(x) = Z/(Z+1), Z = Σ_k exp(l_k), so
@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganzoo import Batch, GanzooError, GANLoss, generate
-from ganzoo_vanilla.losses import NonSaturatingLoss
+from ganzoo.losses import NonSaturatingLoss
 
 
 def feature_matching(discriminator: nn.Module, real: Tensor, fake: Tensor) -> Tensor:

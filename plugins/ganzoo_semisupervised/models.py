@@ -1,4 +1,4 @@
-"""The permutation-invariant MNIST networks of Salimans et al. 2016 (anchors.md §4).
+"""The permutation-invariant MNIST networks of Salimans et al. 2016 (Section 6.1, Table 1).
 
 Layer for layer the reference code's (openai/improved-gan,
 ``train_mnist_feature_matching.py``): a discriminator of weight-normalised ReLU
@@ -17,53 +17,7 @@ from torch import Tensor, nn
 
 from ganzoo import (DataSpec, Discriminator, GanzooError, Generator, NonNegativeFloat, NonNegativeInt, PositiveInt,
                     Widths)
-
-
-class GaussianNoise(nn.Module):
-    """Adds N(0, σ²) noise in training mode; the identity in eval mode."""
-
-    def __init__(self, sigma: float) -> None:
-        super().__init__()
-        self.sigma = sigma
-
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.sigma == 0:
-            return x
-        return x + self.sigma * torch.randn_like(x)
-
-
-class WeightNormLinear(nn.Module):
-    """``y = x · (g · v / ‖v‖)ᵀ + b`` (Salimans & Kingma 2016), ``v`` initialised N(0, 0.1).
-
-    ``g`` is learned only with ``train_scale`` (the reference learns it in the last
-    layer only); :meth:`init_from` sets ``g`` and ``b`` so that the outputs on a
-    batch have mean 0 and standard deviation 1.
-    """
-
-    def __init__(self, in_features: int, out_features: int, train_scale: bool = False) -> None:
-        super().__init__()
-        self.v = nn.Parameter(torch.randn(out_features, in_features) * 0.1)
-        scale = torch.ones(out_features)
-        if train_scale:
-            self.g = nn.Parameter(scale)
-        else:
-            self.register_buffer("g", scale)
-        self.bias = nn.Parameter(torch.zeros(out_features))
-
-    def weight(self) -> Tensor:
-        return self.v * (self.g / self.v.norm(dim=1)).unsqueeze(1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight(), self.bias)
-
-    @torch.no_grad()
-    def init_from(self, x: Tensor) -> Tensor:
-        """Data-dependent initialisation on ``x``; returns the layer's new output on it."""
-        pre = F.linear(x, self.weight())
-        mean, std = pre.mean(0), pre.var(0, unbiased=False).clamp_min(1e-12).sqrt()
-        self.g.div_(std)
-        self.bias.copy_(-mean / std)
-        return (pre - mean) / std
+from ganzoo.nn import GaussianNoise, WeightNormLinear
 
 
 class SemiSupervisedDiscriminator(Discriminator):
@@ -137,13 +91,12 @@ class SemiSupervisedGenerator(Generator):
     weight-normalised linear → ``output``, for data in [0, 1].
 
     ``output="sigmoid"`` is the reference's last activation and the recipe's. With a
-    sigmoid under torch's Adam, G falls behind D from the first few hundred steps and
-    later collapses onto one saturated image; under the reference's Adam
-    (``adam-eps-inside``) it rarely does (1 of 10 ganzoo runs, none of 6 runs of a
-    port of the reference; docs: the semi-supervised page). ``"softplus"``, the one
-    another PyTorch port (Sleepychord/ImprovedGAN-pytorch) switched to, did not
-    collapse in any run measured but levelled off far from the paper's error.
-    Softplus samples are not capped at 1.
+    sigmoid under torch's Adam, G falls behind D and can collapse onto one saturated
+    image, whose sigmoid passes back almost no gradient; the reference's Adam
+    (``adam-eps-inside``) makes that rare. ``"softplus"``, the one another PyTorch
+    port (Sleepychord/ImprovedGAN-pytorch) switched to, saturates only below, not
+    towards white, so it does not collapse that way, but trains to a worse test
+    error (the runs: docs/results-log.md). Softplus samples are not capped at 1.
     """
 
     def __init__(self, spec: DataSpec, latent_dim: PositiveInt = 100, hidden: Widths = (500, 500),

@@ -1,18 +1,18 @@
-"""The vanilla GAN: MLP generator and discriminator, minimax and non-saturating losses.
+"""The vanilla GAN: MLP generator and discriminator, the maxout discriminator of the 2014 paper.
 
 Registered through the ``ganzoo`` entry-point group like any third-party plugin.
 """
 
 from ganzoo import Component, Recipe, hookimpl
 
-from .losses import MinimaxLoss, NonSaturatingLoss
 from .models import MaxoutDiscriminator, MLPDiscriminator, MLPGenerator
 
 ADAM = Component("adam", lr=2e-4, betas=(0.5, 0.999))
 
 
 def _tutorial(dataset: str, description: str) -> Recipe:
-    # The Keras tutorial's model and optimiser (anchors.md §1), data in [-1, 1].
+    # The Keras GAN tutorial's MLPs and optimiser (Adam 2e-4, β1 0.5) for the GAN of
+    # Goodfellow et al. 2014, data in [-1, 1].
     return Recipe(
         dataset=Component(dataset),
         generator=Component("mlp", latent_dim=100, hidden=(256, 512, 1024)),
@@ -41,7 +41,7 @@ def _goodfellow() -> Recipe:
         loss=Component("non-saturating"),
         g_optim=Component("sgd", lr=0.1, momentum=0.5),
         d_optim=Component("sgd", lr=0.1, momentum=0.5),
-        lr_decay=1.000004, min_lr=1e-6, final_momentum=0.7, momentum_saturate=250,
+        schedule=Component("decay", lr_decay=1.000004, min_lr=1e-6, final_momentum=0.7, momentum_saturate=250),
         batch_size=100,
         steps=None,
         epochs=100,
@@ -59,12 +59,6 @@ def register_generators(register):
 def register_discriminators(register):
     register("mlp", MLPDiscriminator)
     register("maxout", MaxoutDiscriminator)
-
-
-@hookimpl
-def register_losses(register):
-    register("non-saturating", NonSaturatingLoss)
-    register("minimax", MinimaxLoss)
 
 
 @hookimpl

@@ -1,4 +1,5 @@
-"""The MLP generator and discriminator of the classic GAN tutorials (anchors.md §1)."""
+"""The MLP generator and discriminator of the classic GAN tutorials, and the maxout
+discriminator of Goodfellow et al. 2014 (Section 5)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,7 @@ from torch import Tensor, nn
 
 from ganzoo import (DataSpec, Discriminator, Generator, PositiveFloat, PositiveInt, Probability, Widths,
                     output_activation)
-
-
-def init_linears(module: nn.Module, init_range: float | None = None, init_std: float | None = None) -> None:
-    """Every linear layer's weights U(−init_range, init_range) (pylearn2's ``irange``) or
-    N(0, init_std²) (Blocks' ``IsotropicGaussian``, as PacGAN uses it; wins if both are
-    given), biases 0; with neither, PyTorch's default init stays."""
-    if init_range is None and init_std is None:
-        return
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            if init_std is not None:
-                nn.init.normal_(layer.weight, 0.0, init_std)
-            else:
-                nn.init.uniform_(layer.weight, -init_range, init_range)
-            if layer.bias is not None:
-                nn.init.zeros_(layer.bias)
+from ganzoo.nn import Maxout, init_linears
 
 
 class MLPGenerator(Generator):
@@ -108,18 +94,6 @@ class MLPDiscriminator(Discriminator):
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         return self.head(self.body(x)).squeeze(-1)
-
-
-class Maxout(nn.Module):
-    """``units`` maxout units, each the max of ``pieces`` linear pieces (Goodfellow et al. 2013)."""
-
-    def __init__(self, in_features: int, units: int, pieces: int) -> None:
-        super().__init__()
-        self.units, self.pieces = units, pieces
-        self.linear = nn.Linear(in_features, units * pieces)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.linear(x).view(-1, self.units, self.pieces).amax(-1)
 
 
 class MaxoutDiscriminator(Discriminator):

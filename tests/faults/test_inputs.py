@@ -28,11 +28,12 @@ import torch
 
 import ganzoo
 from ganzoo import Recipe
+from ganzoo.recipe import COMPONENT_KINDS
 from ganzoo.cli import main
 
 FIELD_RECIPE = "vanilla-mnist"  # recipe-field cases are applied to this one
 RECIPES = ("vanilla-mnist", "dcgan-mnist", "cgan-mnist", "mbd-ring", "ssgan-mnist-100")
-COMPONENT_FIELDS = ("dataset", "generator", "discriminator", "loss", "g_optim", "d_optim")
+COMPONENT_FIELDS = tuple(COMPONENT_KINDS)  # every field naming registered components
 
 # Put before each bad value: should it be accepted, the run is one step of tiny networks.
 TINY = {
@@ -53,12 +54,16 @@ AT_LEAST_1 = [-1, 0]
 RECIPE_RANGES: dict[str, list[Any]] = {
     **{name: AT_LEAST_1 for name in ("batch_size", "steps", "epochs", "n_critic", "g_steps", "log_every",
                                      "sample_every", "checkpoint_every", "eval_every", "eval_n")},
-    "momentum_saturate": AT_LEAST_1,
     "seed": [-1, 2**63, 99999999999999999999999],
     "d_ema": [-1, 0, 2],
-    "lr_decay": [-1, 0, 0.5],
-    "min_lr": [-1],
-    "final_momentum": [-1, 1],
+}
+
+# The decay schedule's options: lr_decay divides the rate each step so is >= 1; min_lr
+# is a floor >= 0; final_momentum is a momentum in [0, 1); momentum_saturate is an epoch
+# >= momentum_start (1); linear_decay is (first, last) epochs with 0 <= first < last.
+SCHEDULE_VALUES = {
+    "lr_decay": [-1, 0, 0.5, "x", "NaN"], "min_lr": [-1, "x"], "final_momentum": [-1, 1, "x"],
+    "momentum_saturate": [-1, 0], "linear_decay": [[2, 1], [3, 3], [-1, 5], [1.5, 2], [1], "x"],
 }
 
 # Out-of-range values per component option name, from what the option is: widths and
@@ -145,7 +150,6 @@ def bad_values(name: str, annotation: Any, ranges: dict[str, list[Any]]) -> list
 
 # Beyond their types: values of the structured fields that break their rules.
 EXTRA_FIELD_VALUES = {
-    "lr_linear_decay": [[2, 1], [3, 3], [-1, 5], [1.5, 2]],  # (first, last) epochs with 0 <= first < last
     "eval_metrics": [["nope"], []],  # metric names; an empty list names none
 }
 COMPONENT_VALUES = ["nope-xyz", "", 3, [1], True, None, {"name": "mlp"}]
@@ -164,7 +168,8 @@ def field_cases() -> list[Case]:
     cases = []
     for f in dataclasses.fields(Recipe):
         if f.name in COMPONENT_FIELDS:
-            values = COMPONENT_VALUES
+            optional = type(None) in typing.get_args(hints[f.name])  # schedule=null: no schedule
+            values = [v for v in COMPONENT_VALUES if not (optional and v is None)]
         else:
             values = bad_values(f.name, hints[f.name], RECIPE_RANGES) + EXTRA_FIELD_VALUES.get(f.name, [])
         cases += [_set(FIELD_RECIPE, f"{f.name}={_raw(value)}") for value in values]
@@ -246,6 +251,10 @@ ARGS: list[Case] = [
     _arg(FIELD_RECIPE, "--set", "eval_every=1", "--set", "eval_metrics=[]"),
     _arg(FIELD_RECIPE, "--set", "eval_every=1", "--set", 'eval_metrics=["test-error"]'),
     _arg(FIELD_RECIPE, "--data-dir", "nodata", "--set", "dataset.download=false"),
+    *[_arg(FIELD_RECIPE, "--set", "schedule=decay", "--set", f"schedule.{option}={_raw(value)}")
+      for option, values in SCHEDULE_VALUES.items() for value in values],
+    _arg(FIELD_RECIPE, "--set", "schedule.lr_decay=2"),  # no schedule to set an option of
+    _arg(FIELD_RECIPE, "--set", "callbacks.nope.x=2"),
     ("unknown recipe", "vanila-mnist", []),
     ("empty recipe name", "", []),
     ("empty recipe name with --set", "", ["--set", "steps=1"]),
@@ -335,7 +344,7 @@ SUBPROCESS = [
     f"{FIELD_RECIPE}:steps=0",
     f"{FIELD_RECIPE}:seed=-1",
     "cgan-mnist:generator.hidden=[512,-1]",
-    f"{FIELD_RECIPE}:lr_linear_decay=[2,1]",
+    f"{FIELD_RECIPE} --set schedule=decay --set schedule.linear_decay=[2,1]",
     f"{FIELD_RECIPE} --seed 99999999999999999999999",
     f"{FIELD_RECIPE} --device foo",
 ]

@@ -13,7 +13,8 @@ import ganzoo
 from ganzoo import Batch, Component, DataSpec, GanzooError
 from ganzoo.callbacks import EMA
 from ganzoo.cli import main
-from ganzoo_semisupervised import (SemiSupervisedData, SemiSupervisedLoss, WeightNormLinear, choose_labelled,
+from ganzoo.nn import WeightNormLinear
+from ganzoo_semisupervised import (SemiSupervisedData, SemiSupervisedLoss, choose_labelled,
                                    feature_matching)
 
 SPEC01 = DataSpec((1, 28, 28), 10, (0.0, 1.0))

@@ -118,7 +118,7 @@ def test_uniform_prior_has_unit_variance_on_the_papers_interval():
 
 
 def test_maxout_takes_the_max_of_its_pieces():
-    from ganzoo_vanilla.models import Maxout
+    from ganzoo.nn import Maxout
 
     layer = Maxout(3, units=2, pieces=4)
     x = torch.randn(5, 3)

@@ -1,6 +1,6 @@
-"""The optimizers a recipe can name: ``torch.optim``'s, and one Adam of the GAN literature.
+"""``adam-eps-inside``: the Adam the semi-supervised GAN was trained with.
 
-``adam-eps-inside`` is the Adam of openai/improved-gan (``nn.adam_updates``), with
+It is the Adam of openai/improved-gan (``nn.adam_updates``), with
 which the semi-supervised GAN of Salimans et al. 2016 was trained: its ε sits
 inside the square root, ``m̂ / √(v̂ + ε)``, where Kingma & Ba and ``torch.optim.Adam``
 have ``m̂ / (√v̂ + ε)``. With ε = 1e-8 the two agree wherever √v̂ ≫ 1e-4; where
@@ -58,13 +58,3 @@ class EpsInsideAdam(torch.optim.Optimizer):
                 denominator = (v / (1 - beta2 ** t)).add_(group["eps"]).sqrt_()
                 p.addcdiv_(m, denominator, value=-group["lr"] / (1 - beta1 ** t))
         return loss
-
-
-OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
-    "adam": torch.optim.Adam,
-    "adam-eps-inside": EpsInsideAdam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
-"""Optimizer names a recipe's ``g_optim`` / ``d_optim`` may use, with their classes."""

@@ -1,14 +1,18 @@
-"""The optimizers a recipe can name, and the Adam with its ε inside the square root."""
+"""The optimizers a recipe can name (the optim plugin's, and the semi-supervised plugin's Adam
+with its ε inside the square root)."""
 
 import math
 
 import pytest
 import torch
 
-from ganzoo import GanzooError, default_registry
-from ganzoo.optimizers import OPTIMIZERS, EpsInsideAdam
-from ganzoo.recipe import Component
-from ganzoo.trainer import make_optimizer
+import ganzoo
+from ganzoo import Component, GanzooError, default_registry
+from ganzoo_semisupervised import EpsInsideAdam
+
+
+def make_optimizer(component, params):
+    return ganzoo.optimizer(component)(params)
 
 
 def _one_step(optimizer_cls, grad: float, **options) -> float:
@@ -73,15 +77,27 @@ def test_state_survives_a_state_dict_round_trip():
 
 def test_recipes_can_name_it_and_bad_options_are_one_line():
     params = [torch.nn.Parameter(torch.zeros(3))]
-    optim = make_optimizer(Component("adam-eps-inside", lr=3e-3, betas=[0.5, 0.999]), params, torch.device("cpu"))
+    optim = make_optimizer(Component("adam-eps-inside", lr=3e-3, betas=[0.5, 0.999]), params)
     assert isinstance(optim, EpsInsideAdam) and optim.param_groups[0]["betas"] == (0.5, 0.999)
     with pytest.raises(GanzooError, match="adam-eps-inside.*eps must be at least 0"):
-        make_optimizer(Component("adam-eps-inside", eps=-1.0), params, torch.device("cpu"))
+        make_optimizer(Component("adam-eps-inside", eps=-1.0), params)
     with pytest.raises(GanzooError, match="unknown optimizer 'adam-eps-insde'.*adam-eps-inside"):
-        make_optimizer(Component("adam-eps-insde"), params, torch.device("cpu"))
+        make_optimizer(Component("adam-eps-insde"), params)
 
 
-def test_registry_lists_every_optimizer_with_its_origin():
+def test_registry_lists_every_optimizer_with_its_plugin():
     entries = default_registry().entries("optimizers")
-    assert set(entries) == set(OPTIMIZERS)
-    assert entries["adam"].plugin == "torch" and entries["adam-eps-inside"].plugin == "ganzoo"
+    assert {"adam", "adamw", "sgd", "rmsprop", "adam-eps-inside"} <= set(entries)
+    assert entries["adam"].plugin == "optim" and entries["adam-eps-inside"].plugin == "semisupervised"
+
+
+def test_adam_is_fused_and_checks_its_options():
+    params = [torch.nn.Parameter(torch.zeros(3))]
+    optim = make_optimizer(Component("adam", lr=1e-3, betas=[0.5, 0.99]), params)
+    assert isinstance(optim, torch.optim.Adam) and optim.defaults["fused"] and optim.defaults["betas"] == (0.5, 0.99)
+    for bad, says in ((dict(betas=[0.5]), "betas"), (dict(betas=[1.0, 0.9]), "betas"), (dict(lr=-1.0), "lr"),
+                      (dict(momentum=0.9), "has no option 'momentum'")):
+        with pytest.raises(GanzooError, match=says):
+            make_optimizer(Component("adam", **bad), params)
+    sgd = make_optimizer(Component("sgd", lr=0.1, momentum=0.5), params)
+    assert isinstance(sgd, torch.optim.SGD) and sgd.defaults["momentum"] == 0.5

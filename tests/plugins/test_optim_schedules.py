@@ -1,11 +1,12 @@
-"""Optimiser schedules: the 2014 paper's learning-rate decay and momentum ramp."""
+"""The optim plugin's decay schedule: learning rates and momenta set from the step count, and resumed exactly."""
 
 import pytest
 import torch
 
 import ganzoo
 from ganzoo import Component, GanzooError
-from ganzoo.callbacks import Callback, Checkpointer, Schedule
+from ganzoo.callbacks import Callback, Checkpointer
+from ganzoo_optim import Schedule
 
 
 SGD = Component("sgd", lr=0.1, momentum=0.5)
@@ -124,19 +125,29 @@ def test_momentum_ramp_on_an_optimizer_without_momentum_says_so(small_mnist, tra
 
 def test_a_recipe_with_a_schedule_trains_with_it(tiny_recipe):
     assert ganzoo.build(tiny_recipe).callbacks == []  # off by default
+    decay = Component("decay", lr_decay=1.01, min_lr=1e-4, final_momentum=0.6, momentum_saturate=2)
     recipe = tiny_recipe.replace(g_optim=Component("sgd", lr=0.05, momentum=0.5),
-                                 d_optim=Component("sgd", lr=0.05, momentum=0.5),
-                                 lr_decay=1.01, min_lr=1e-4, final_momentum=0.6, momentum_saturate=2, steps=12)
+                                 d_optim=Component("sgd", lr=0.05, momentum=0.5), schedule=decay, steps=12)
     trainer = ganzoo.build(recipe).fit()
     assert [type(c) for c in trainer.callbacks] == [Schedule]
     assert trainer.d_optim.param_groups[0]["lr"] == pytest.approx(0.05 * 1.01 ** -12)
     with pytest.raises(GanzooError, match="lr_decay"):
-        tiny_recipe.replace(lr_decay=0.99)
+        ganzoo.build(tiny_recipe.replace(schedule=Component("decay", lr_decay=0.99)))
     with pytest.raises(GanzooError, match="linear_decay"):
-        tiny_recipe.replace(lr_linear_decay=[3, 1])
+        ganzoo.build(tiny_recipe.replace(schedule=Component("decay", linear_decay=[3, 1])))
+
+
+def test_recipes_saved_with_the_flat_schedule_fields_still_load():
+    # recipe.json and checkpoints of earlier versions spelt the schedule as five fields
+    old = {**ganzoo.get_recipe("goodfellow-mnist").to_dict(), "lr_decay": 1.000004, "min_lr": 1e-6,
+           "final_momentum": 0.7, "momentum_saturate": 250, "lr_linear_decay": None}
+    del old["schedule"], old["callbacks"]
+    recipe = ganzoo.Recipe.from_dict(old)
+    assert recipe.schedule == Component("decay", lr_decay=1.000004, min_lr=1e-6, final_momentum=0.7)
+    assert recipe.to_dict() == ganzoo.get_recipe("goodfellow-mnist").to_dict()
 
 
 def test_goodfellow_mnist_uses_the_reference_schedule():
-    schedule = ganzoo.get_recipe("goodfellow-mnist").schedule()
+    schedule = ganzoo.create("schedules", ganzoo.get_recipe("goodfellow-mnist").schedule)
     assert (schedule.lr_decay, schedule.min_lr, schedule.final_momentum) == (1.000004, 1e-6, 0.7)
     assert (schedule.momentum_start, schedule.momentum_saturate) == (1, 250)

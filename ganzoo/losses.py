@@ -1,4 +1,5 @@
-"""The two losses of Goodfellow et al. 2014, computed on logits.
+"""The two losses of Goodfellow et al. 2014, computed on logits: the standard GAN
+losses, which plugins register and subclass.
 
 With D's logit ``l`` and ``D = sigmoid(l)``: ``-log D = softplus(-l)`` and
 ``-log(1 - D) = softplus(l)``, which stay finite where ``log(sigmoid(l))`` would
@@ -11,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganzoo import Batch, GANLoss, discriminate, generate
+from .components import Batch, GANLoss, discriminate, generate
 
 
 class NonSaturatingLoss(GANLoss):

@@ -18,8 +18,8 @@ import math
 
 from torch.optim import Optimizer
 
-from ..errors import GanzooError
-from . import Callback
+from ganzoo import GanzooError, NonNegativeFloat, NonNegativeInt
+from ganzoo.callbacks import Callback
 
 
 class Schedule(Callback):
@@ -30,8 +30,8 @@ class Schedule(Callback):
     linearly from 0 to 1 as the completed epochs go from ``momentum_start`` to
     ``momentum_saturate``. Momentum is SGD's ``momentum`` or Adam's β1."""
 
-    def __init__(self, lr_decay: float = 1.0, min_lr: float = 0.0, final_momentum: float | None = None,
-                 momentum_start: int = 1, momentum_saturate: int = 250,
+    def __init__(self, lr_decay: float = 1.0, min_lr: NonNegativeFloat = 0.0, final_momentum: float | None = None,
+                 momentum_start: NonNegativeInt = 1, momentum_saturate: NonNegativeInt = 250,
                  linear_decay: tuple[int, int] | None = None) -> None:
         if lr_decay < 1:
             raise GanzooError(f"lr_decay divides the learning rate every step and must be ≥ 1 (e.g. 1.000004); "

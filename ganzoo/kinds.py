@@ -1,0 +1,41 @@
+"""The kinds of things a plugin registers: the one table every other module reads.
+
+Each kind has a ``register_<kind>`` hook in :mod:`ganzoo.hookspecs`, a name table
+in the registry, a line in ``ganzoo list``, and a singular used in messages
+("unknown generator 'mpl'").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of registered component."""
+
+    name: str  # plural, as in the hook's name and in ``ganzoo list NAME``
+    singular: str
+    listed: bool = True  # shown by ``ganzoo list`` (commands appear in ``ganzoo --help`` instead)
+
+    @property
+    def hook(self) -> str:
+        return f"register_{self.name}"
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    Kind("generators", "generator"),
+    Kind("discriminators", "discriminator"),
+    Kind("losses", "loss"),
+    Kind("datasets", "dataset"),
+    Kind("optimizers", "optimizer"),
+    Kind("schedules", "schedule"),
+    Kind("callbacks", "callback"),
+    Kind("recipes", "recipe"),
+    Kind("commands", "command", listed=False),
+)}
+
+
+def singular(kind: str) -> str:
+    """``"generators"`` → ``"generator"``; an unknown kind is returned as it is."""
+    return KINDS[kind].singular if kind in KINDS else kind

@@ -1,0 +1,88 @@
+"""Layers that several plugins build on, so that no plugin imports another.
+
+A plugin's models import these from ``ganzoo.nn``; each is a plain ``nn.Module``
+(or an initialisation function) with nothing ganzoo-specific in it.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["GaussianNoise", "Maxout", "WeightNormLinear", "init_linears"]
+
+
+def init_linears(module: nn.Module, init_range: float | None = None, init_std: float | None = None) -> None:
+    """Every linear layer's weights U(−init_range, init_range) (pylearn2's ``irange``) or
+    N(0, init_std²) (Blocks' ``IsotropicGaussian``, as PacGAN uses it; wins if both are
+    given), biases 0; with neither, PyTorch's default init stays."""
+    if init_range is None and init_std is None:
+        return
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            if init_std is not None:
+                nn.init.normal_(layer.weight, 0.0, init_std)
+            else:
+                nn.init.uniform_(layer.weight, -init_range, init_range)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
+class Maxout(nn.Module):
+    """``units`` maxout units, each the max of ``pieces`` linear pieces (Goodfellow et al. 2013)."""
+
+    def __init__(self, in_features: int, units: int, pieces: int) -> None:
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.linear = nn.Linear(in_features, units * pieces)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x).view(-1, self.units, self.pieces).amax(-1)
+
+
+class GaussianNoise(nn.Module):
+    """Adds N(0, σ²) noise in training mode; the identity in eval mode."""
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        self.sigma = sigma
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.sigma == 0:
+            return x
+        return x + self.sigma * torch.randn_like(x)
+
+
+class WeightNormLinear(nn.Module):
+    """``y = x · (g · v / ‖v‖)ᵀ + b`` (Salimans & Kingma 2016), ``v`` initialised N(0, 0.1).
+
+    ``g`` is learned only with ``train_scale`` (the reference learns it in the last
+    layer only); :meth:`init_from` sets ``g`` and ``b`` so that the outputs on a
+    batch have mean 0 and standard deviation 1.
+    """
+
+    def __init__(self, in_features: int, out_features: int, train_scale: bool = False) -> None:
+        super().__init__()
+        self.v = nn.Parameter(torch.randn(out_features, in_features) * 0.1)
+        scale = torch.ones(out_features)
+        if train_scale:
+            self.g = nn.Parameter(scale)
+        else:
+            self.register_buffer("g", scale)
+        self.bias = nn.Parameter(torch.zeros(out_features))
+
+    def weight(self) -> Tensor:
+        return self.v * (self.g / self.v.norm(dim=1)).unsqueeze(1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight(), self.bias)
+
+    @torch.no_grad()
+    def init_from(self, x: Tensor) -> Tensor:
+        """Data-dependent initialisation on ``x``; returns the layer's new output on it."""
+        pre = F.linear(x, self.weight())
+        mean, std = pre.mean(0), pre.var(0, unbiased=False).clamp_min(1e-12).sqrt()
+        self.g.div_(std)
+        self.bias.copy_(-mean / std)
+        return (pre - mean) / std
