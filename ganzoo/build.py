@@ -98,11 +98,11 @@ def recipe_callbacks(recipe: Recipe, data_dir: str | os.PathLike | None = None,
         if hasattr(callback, "state_dict") and not getattr(callback, "state_key", None):
             callback.state_key = component.name
         callbacks.append(callback)
+    unknown = [m for m in recipe.eval_metrics or () if m not in METRICS]  # a typo is caught with or without eval_every
+    if unknown:
+        raise GanzooError(f"eval_metrics: unknown metric {unknown[0]!r}{did_you_mean(unknown[0], METRICS)}; "
+                          f"choose from {', '.join(METRICS)}")
     if recipe.eval_every is not None:
-        unknown = [m for m in recipe.eval_metrics or () if m not in METRICS]
-        if unknown:
-            raise GanzooError(f"eval_metrics: unknown metric {unknown[0]!r}{did_you_mean(unknown[0], METRICS)}; "
-                              f"choose from {', '.join(METRICS)}")
         callbacks.append(Evaluate(recipe.dataset, recipe.eval_every, recipe.eval_metrics, recipe.eval_n, data_dir))
     keys = [callback_key(c) for c in callbacks if hasattr(c, "state_dict")]
     twice = next((k for k in keys if keys.count(k) > 1), None)

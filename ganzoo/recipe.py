@@ -175,18 +175,22 @@ COMPONENT_KINDS: dict[str, str] = {f.name: f.metadata["kind"] for f in fields(Re
 _NAME = re.compile(r"[\w.+-]+")
 
 # Fields of recipes saved before schedules were components: one registered
-# schedule, ``decay``, takes them as its options.
+# schedule, ``decay``, takes them as its options. Each is kept where it differs
+# from the value that meant "no schedule"; momentum_saturate belongs to the
+# momentum ramp and is kept whenever there is one.
 _LEGACY_SCHEDULE = {"lr_decay": ("lr_decay", 1.0), "min_lr": ("min_lr", 0.0),
-                    "final_momentum": ("final_momentum", None), "momentum_saturate": ("momentum_saturate", 250),
-                    "lr_linear_decay": ("linear_decay", None)}
+                    "final_momentum": ("final_momentum", None), "lr_linear_decay": ("linear_decay", None)}
 
 
 def upgrade(data: Mapping[str, Any]) -> dict[str, Any]:
     """A recipe dict of an earlier ganzoo in today's fields (checkpoints and
     ``recipe.json`` files keep loading)."""
     data = dict(data)
+    saturate = data.pop("momentum_saturate", None)
     legacy = {key: data.pop(key) for key in list(data) if key in _LEGACY_SCHEDULE}
     options = {_LEGACY_SCHEDULE[k][0]: v for k, v in legacy.items() if v != _LEGACY_SCHEDULE[k][1]}
+    if "final_momentum" in options and saturate is not None:
+        options["momentum_saturate"] = saturate
     if options and data.get("schedule") is None:
         data["schedule"] = {"name": "decay", "options": options}
     return data

@@ -93,7 +93,11 @@ class Run:
         self.trainer: Trainer = build(recipe, data_dir=data_dir, device=device, callbacks=callbacks,
                                       registry=registry)
         if self.saved is not None:
-            self.trainer.load_state_dict(self.saved.state)
+            try:
+                self.trainer.load_state_dict(self.saved.state)
+            except GanzooError as exc:
+                raise GanzooError(f"--resume {self.saved.path}: {exc}; was the file edited, or written by another "
+                                  "version?") from None
             if self.trainer.step >= self.trainer.total_steps:
                 raise GanzooError(
                     f"--resume: the checkpoint is at step {self.trainer.step}, and this run's length is "

@@ -447,7 +447,7 @@ class Trainer:
             self.d_optim.load_state_dict(state["d_optim"])
         except (RuntimeError, KeyError, ValueError, TypeError) as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise GanzooError(f"checkpoint does not fit these models: {first}") from None
+            raise GanzooError(f"the checkpoint's weights do not fit these models: {first}") from None
         try:
             step, epoch, cursor, rng = state["step"], state["epoch"], state["cursor"], state["rng"]["torch"]
             torch.set_rng_state(rng)

@@ -155,7 +155,7 @@ def test_resume_other_models(trainer, small_mnist, tmp_path):
     other = Trainer(G, D, ganzoo.create("losses", "non-saturating"), small_mnist, batch_size=32, steps=2, device="cpu")
     with pytest.raises(GanzooError) as info:
         other.resume(path)
-    assert "checkpoint does not fit these models" in one_line(info)
+    assert "checkpoint's weights do not fit these models" in one_line(info)
 
 
 def test_save_onto_a_directory(trainer, tmp_path):

@@ -67,7 +67,8 @@ def test_a_checkpoint_whose_recipe_does_not_fit_its_weights(capsys, ckpt, tmp_pa
 @pytest.mark.parametrize("damage, message", [
     (lambda s: s.pop("data_spec"), "data_spec"),
     (lambda s: s["recipe"].update(steps="many"), "recipe is not valid"),
-    (lambda s: s["recipe"].update(generator="mlp"), "recipe is not valid"),
+    (lambda s: s["recipe"].update(generator=42), "recipe is not valid"),
+    (lambda s: s["recipe"].update(generator="mlp"), "weights do not fit"),  # a valid name, other widths
     (lambda s: s.pop("generator"), "no 'generator'"),
 ])
 def test_a_checkpoint_missing_parts_is_one_line_for_every_command(capsys, ckpt, tmp_path, damage, message):

@@ -104,7 +104,7 @@ def test_a_run_that_fails_before_its_first_step_leaves_nothing_behind(tmp_path, 
 def test_resume_refuses_what_would_not_continue_the_same_run(cli, finished_run):
     last = str(finished_run / "checkpoints" / "last.pt")
     before = _files(finished_run)
-    for change in ("batch_size=16", "amp=true", "loss=minimax", "g_optim.lr=0.001", "lr_decay=1.01"):
+    for change in ("batch_size=16", "amp=true", "loss=minimax", "g_optim.lr=0.001", "schedule=decay"):
         result = cli("run", "--resume", last, "--set", change, "--set", "steps=30", env=ONE_THREAD)
         assert result.returncode == 2, (change, result.stderr)
         line = _one_error_line(result.stderr)

@@ -141,8 +141,9 @@ def test_mixture_recipes_train_and_plot(tmp_path, name, capsys):
     plots = sorted((tmp_path / "samples").glob("*.png"))
     assert [p.name for p in plots] == ["step-000015.png", "step-000030.png"]
     image = Image.open(plots[-1]).convert("RGB")
-    colours = {colour for _, colour in image.getcolors(1 << 20)}
-    assert (214, 39, 40) in colours and (31, 119, 180) in colours  # modes in red, samples in blue
+    pixels = torch.tensor(list(image.getdata()), dtype=torch.float)
+    for colour in ((214, 39, 40), (31, 119, 180)):  # modes in red, samples in blue (antialiased, so nearly)
+        assert ((pixels - torch.tensor(colour)).abs().max(1).values < 40).sum() > 50, colour
     state = checkpoint.load(tmp_path / "checkpoints" / "last.pt")  # three G updates a step with the layer
     updates = [state[f"{net}_optim"]["state"][0]["step"].item() for net in ("d", "g")]
     assert updates == [30, 90 if name.startswith("mbd") else 30]

@@ -143,7 +143,8 @@ def test_recipes_saved_with_the_flat_schedule_fields_still_load():
            "final_momentum": 0.7, "momentum_saturate": 250, "lr_linear_decay": None}
     del old["schedule"], old["callbacks"]
     recipe = ganzoo.Recipe.from_dict(old)
-    assert recipe.schedule == Component("decay", lr_decay=1.000004, min_lr=1e-6, final_momentum=0.7)
+    assert recipe.schedule == Component("decay", lr_decay=1.000004, min_lr=1e-6, final_momentum=0.7,
+                                        momentum_saturate=250)
     assert recipe.to_dict() == ganzoo.get_recipe("goodfellow-mnist").to_dict()
 
 

@@ -270,7 +270,7 @@ def test_ema_averages_the_discriminator_and_is_saved(small_mnist, tiny_recipe, t
     for avg, p0, p1 in zip(ema.model.parameters(), start, trainer.discriminator.parameters()):
         torch.testing.assert_close(avg, p0 + 0.25 * (p1.detach() - p0))  # one step of the average
     path = trainer.save(tmp_path / "c.pt")
-    saved = ganzoo.checkpoint.load(path)["callbacks"]["EMA"]
+    saved = ganzoo.checkpoint.load(path)["callbacks"]["ema-discriminator"]
     assert saved["rate"] == 0.25 and torch.equal(saved["weights"]["head.weight"], ema.model.head.weight)
     resumed = ganzoo.Trainer(
         ganzoo.create("generators", tiny_recipe.generator, small_mnist.spec),
@@ -375,7 +375,8 @@ def test_training_steps_equal_the_reference_written_independently(data_dir, floa
         for ours, theirs in pairs:
             theirs.copy_(ours)
     trainer = ganzoo.Trainer(G, D, ganzoo.create("losses", recipe.loss), data, batch_size=recipe.batch_size,
-                             steps=3, g_optim=recipe.g_optim, d_optim=recipe.d_optim, device="cpu", seed=0)
+                             steps=3, g_optim=ganzoo.optimizer(recipe.g_optim),
+                             d_optim=ganzoo.optimizer(recipe.d_optim), device="cpu", seed=0)
     d_optim = port._ReferenceAdam(pd.parameters(), lr=3e-3, betas=(0.5, 0.999))
     g_optim = port._ReferenceAdam(pg.parameters(), lr=3e-3, betas=(0.5, 0.999))
     perm = data.permutation(0, 0)  # the trainer's first epoch
