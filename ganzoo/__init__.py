@@ -15,6 +15,7 @@ from .data import DataFile, TensorData
 from .errors import GanzooError, TrainingDiverged
 from .factories import create, load_dataset
 from .hookspecs import hookimpl
+from .metrics.evaluation import Evaluation, Metric, Reference
 from .options import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Probability, Rule, Seed, Widths
 from .recipe import Component, Recipe
 from .registry import default_registry
@@ -31,8 +32,9 @@ def get_recipe(name: str) -> Recipe:
 
 
 __all__ = [
-    "Batch", "Component", "DataFile", "DataSpec", "Discriminator", "GANLoss", "GanzooError", "Generator",
-    "NonNegativeFloat", "NonNegativeInt", "PositiveFloat", "PositiveInt", "Probability", "Recipe", "Rule", "Run",
+    "Batch", "Component", "DataFile", "DataSpec", "Discriminator", "Evaluation", "GANLoss", "GanzooError",
+    "Generator", "Metric", "NonNegativeFloat", "NonNegativeInt", "PositiveFloat", "PositiveInt", "Probability",
+    "Recipe", "Reference", "Rule", "Run",
     "SavedRun", "Seed", "TensorData", "Trainer", "TrainingDiverged", "Widths", "build", "check_compatible",
     "classifies", "create", "default_registry", "discriminate", "feature_width", "generate", "get_recipe", "hookimpl",
     "load_dataset", "load_run", "optimizer", "output_activation", "recipe_callbacks",

@@ -17,9 +17,9 @@ from torch import nn
 
 from .callbacks import EMA, Evaluate
 from .components import DataSpec, discriminate, generate
-from .errors import GanzooError, did_you_mean
+from .errors import GanzooError
 from .factories import create, load_dataset
-from .metrics.evaluate import METRICS
+from .metrics.evaluate import check_names
 from .recipe import Component, Recipe
 from .registry import Registry, default_registry
 from .trainer import OptimizerFactory, Trainer, callback_key
@@ -98,10 +98,7 @@ def recipe_callbacks(recipe: Recipe, data_dir: str | os.PathLike | None = None,
         if hasattr(callback, "state_dict") and not getattr(callback, "state_key", None):
             callback.state_key = component.name
         callbacks.append(callback)
-    unknown = [m for m in recipe.eval_metrics or () if m not in METRICS]  # a typo is caught with or without eval_every
-    if unknown:
-        raise GanzooError(f"eval_metrics: unknown metric {unknown[0]!r}{did_you_mean(unknown[0], METRICS)}; "
-                          f"choose from {', '.join(METRICS)}")
+    check_names(recipe.eval_metrics or (), "eval_metrics: ", registry)  # a typo is caught with or without eval_every
     if recipe.eval_every is not None:
         callbacks.append(Evaluate(recipe.dataset, recipe.eval_every, recipe.eval_metrics, recipe.eval_n, data_dir))
     keys = [callback_key(c) for c in callbacks if hasattr(c, "state_dict")]

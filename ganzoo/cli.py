@@ -29,7 +29,7 @@ from .factories import load_dataset
 from .files import check_output, json_text, os_error, write_text
 from .kinds import KINDS
 from .metrics.classifier import SETTINGS, cache_paths, inspect_cache, load_cached, reference_classifier
-from .metrics.evaluate import METRICS, evaluate
+from .metrics.evaluate import evaluate, registered_metrics
 from .options import Seed, coerce
 from .recipe import Recipe, apply_overrides
 from .recipe_file import SUFFIXES as RECIPE_SUFFIXES, read_recipe, recipe_toml
@@ -319,7 +319,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.metrics is not None:
         metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
         if not metrics:
-            raise GanzooError(f"--metrics {args.metrics!r} names no metric; choose from {', '.join(METRICS)}")
+            raise GanzooError(f"--metrics {args.metrics!r} names no metric; choose from "
+                              f"{', '.join(registered_metrics())}")
     generator, run, device = _load_generator(args.checkpoint, args.device)
     recipe, state = run.recipe, run.state
     out = args.json or args.checkpoint.with_name(f"{args.checkpoint.stem}-eval.json")
@@ -337,7 +338,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     console.print(table)
     payload = {"checkpoint": str(args.checkpoint), "recipe": recipe.name, "step": state["step"],
                "dataset": recipe.dataset.to_dict(), "metrics": values,
-               "descriptions": {k: METRICS[k] for k in METRICS if any(v.startswith(k) for v in values)}}
+               "descriptions": {k: m.description for k, m in registered_metrics().items()
+                                if any(v.startswith(k) for v in values)}}
     write_text(out, json_text(payload) + "\n")
     console.print(f"wrote {out}")
     return 0

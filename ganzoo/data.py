@@ -21,8 +21,9 @@ from .components import Batch, DataSpec
 class TensorData:
     """Samples ``x`` with optional labels ``y`` and labelled-mask, plus their spec.
 
-    ``classifier`` names the reference classifier evaluation measures these
-    samples with; ``modes`` and ``mode_sigma`` describe a mixture with known modes.
+    ``reference`` names the registered reference (``register_references``) that
+    evaluation measures these samples in (``classifier`` is its earlier name);
+    ``modes`` and ``mode_sigma`` describe a mixture with known modes.
 
     A dataset plugin's factory returns one of these (or a subclass that draws
     batches differently, e.g. mixing a fixed labelled subset into each batch).
@@ -35,6 +36,7 @@ class TensorData:
         y: Tensor | None = None,
         labelled: Tensor | None = None,
         *,
+        reference: str | None = None,
         classifier: str | None = None,
         modes: Tensor | None = None,
         mode_sigma: float | None = None,
@@ -46,10 +48,11 @@ class TensorData:
         if tuple(x.shape[1:]) != tuple(spec.shape):
             raise ValueError(f"samples of shape {tuple(x.shape[1:])} but spec says {spec.shape}")
         self.x, self.y, self.labelled, self.spec = x, y, labelled, spec
-        # What evaluation needs to know: the reference classifier for these
+        # What evaluation needs to know: the reference feature space of these
         # samples (applied per channel when they have more channels than it
         # takes), and the true modes of a synthetic mixture with their spread.
-        self.classifier, self.modes, self.mode_sigma = classifier, modes, mode_sigma
+        self.reference = reference if reference is not None else classifier
+        self.modes, self.mode_sigma = modes, mode_sigma
 
     def __len__(self) -> int:
         return len(self.x)

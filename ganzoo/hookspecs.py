@@ -132,6 +132,44 @@ def register_callbacks(register):
 
 
 @hookspec
+def register_metrics(register):
+    """Register evaluation metrics: ``register(name, metric, description=None)``.
+
+    ``metric`` is an object like ``ganzoo.Metric`` (subclass it): ``metric(evaluation)``
+    returns plain floats keyed by name, and ``metric.unusable(evaluation)`` returns
+    why it cannot be computed for this dataset and generator (a few words) or
+    ``None``; it is asked before anything is generated. ``evaluation`` is a
+    ``ganzoo.Evaluation``: ``.fake`` (n generated samples), ``.test`` (the
+    dataset's test split as ``TensorData``), ``.real_features()`` and
+    ``.fake_features()`` in the dataset's reference features, ``.fake_probs()``,
+    ``.labels`` (classes a conditional generator was asked for), ``.classify``
+    (the run's classifying discriminator, or ``None``), ``.once(key, fn)`` for
+    what several metrics share. Attributes it may set: ``min_n`` (fewest samples
+    it is defined for), ``samples`` (generated samples it needs beyond ``n``),
+    ``compares_real`` (compares with ``n`` real test samples), ``default``
+    (computed when no metric is named). ``ganzoo eval --metrics NAME`` and a
+    recipe's ``eval_metrics`` name it; its values are logged as ``eval_<key>``.
+    """
+
+
+@hookspec
+def register_references(register):
+    """Register a dataset's reference feature space: ``register(name, factory, description=None)``.
+
+    A dataset names its reference in ``TensorData(..., reference=NAME)``; metrics
+    that compare features (``fd``, ``precision``, ``recall``, ``density``,
+    ``coverage``) and, when it gives class probabilities, ``score``, ``classes``
+    and ``class-accuracy`` then apply to it. ``factory(data_dir, cache)`` returns
+    an object with ``features(x, value_range) -> (n, d)`` and optionally
+    ``probs(x, value_range) -> (n, k)``, ``channels`` (the channels it takes)
+    and ``key`` (changes when its weights do). Keep the factory cheap and load
+    or train weights on the first ``features`` call: the factory also runs when
+    only checking which metrics apply. ``cache`` is the folder for such weights
+    (``None``: ``GANZOO_CACHE_DIR``).
+    """
+
+
+@hookspec
 def register_commands(register):
     """Register ``ganzoo`` subcommands: ``register(name, command, description=None)``.
 

@@ -31,6 +31,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("optimizers", "optimizer"),
     Kind("schedules", "schedule"),
     Kind("callbacks", "callback"),
+    Kind("metrics", "metric"),
+    Kind("references", "reference"),
     Kind("recipes", "recipe"),
     Kind("commands", "command", listed=False),
 )}

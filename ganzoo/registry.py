@@ -292,6 +292,9 @@ def _entry(kind: str, plugin: str, name: Any, obj: Any, description: Any) -> Ent
         if obj.name != name:
             obj = obj.replace(name=name)
         description = description or obj.description
+    elif kind == "metrics" and not (callable(obj) and callable(getattr(obj, "unusable", None))):
+        raise PluginFailure(f"registered metric {name!r} as {type(obj).__name__}, which is not a metric: "
+                            "subclass ganzoo.Metric (a __call__ and an unusable method)")
     elif not callable(obj):
         raise PluginFailure(f"registered {what} {name!r} as {type(obj).__name__}, which is not callable")
     return Entry(kind, name, obj, description or describe(obj), plugin)

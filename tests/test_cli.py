@@ -204,7 +204,7 @@ def ring_run(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, expected", [
     (["--metrics", "fid"], "unknown metric 'fid' (did you mean fd"),
-    (["--metrics", "fd"], "dataset 'ring' has no reference classifier; metrics that apply: modes"),
+    (["--metrics", "fd"], "dataset 'ring' has no reference features; metrics that apply: modes"),
 ])
 def test_eval_bad_input(capsys, ring_run, argv, expected):
     one_line_error(capsys, ["eval", str(ring_run), *argv], expected)

@@ -7,7 +7,7 @@ from typing import Sequence
 import torch
 
 from ..components import classifies
-from ..metrics.evaluate import check_metrics, default_metrics, evaluate
+from ..metrics.evaluate import check_metrics, evaluate, evaluation
 from ..recipe import Component
 from . import Callback
 from .ema import EMA
@@ -63,11 +63,12 @@ class Evaluate(Callback):
         return (as_classifier(averaged[0]) if averaged else None), as_classifier(trainer.discriminator)
 
     def on_train_start(self, trainer) -> None:
-        data, self.conditional = trainer.data, getattr(trainer.generator, "conditional", False)
-        can_classify = classifies(trainer.discriminator)
-        name = self.dataset if isinstance(self.dataset, str) else self.dataset.name
-        chosen = self.metrics if self.metrics is not None else default_metrics(data, self.conditional, can_classify)
-        self.metrics = check_metrics(chosen, data, name, self.conditional, can_classify, self.n)
+        # Checked before the first step: a metric that cannot be computed stops the run now.
+        self.conditional = getattr(trainer.generator, "conditional", False)
+        _, live = self._classifiers(trainer)
+        ev = evaluation(trainer.sample, self.dataset, self.n, self.data_dir, self.cache,
+                        conditional=self.conditional, classify=live)
+        self.metrics = check_metrics(self.metrics, ev)
 
     def on_step_end(self, trainer) -> None:
         if trainer.step % self.every == 0:

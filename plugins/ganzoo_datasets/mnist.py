@@ -82,7 +82,7 @@ def _dataset(root: Path, name: str, torchvision_name: str, split: str,
     lo, hi = value_range
     x = torch.from_numpy(images.copy()).unsqueeze(1).float().mul_((hi - lo) / 255.0).add_(lo)
     y = torch.from_numpy(labels.astype("int64"))
-    return TensorData(x, DataSpec(shape=(1, 28, 28), num_classes=10, value_range=(lo, hi)), y=y, classifier=name)
+    return TensorData(x, DataSpec(shape=(1, 28, 28), num_classes=10, value_range=(lo, hi)), y=y, reference=name)
 
 
 def mnist(root: Path, split: str = "train", value_range: tuple[float, float] = (-1.0, 1.0),

@@ -28,7 +28,7 @@ def stacked_mnist(root: Path, n: PositiveInt = 128_000, seed: int = 0, split: st
     labels = digits.y[index]
     y = labels[:, 0] * 100 + labels[:, 1] * 10 + labels[:, 2]
     return TensorData(x, DataSpec(shape=(3, 28, 28), num_classes=1000, value_range=tuple(value_range)),
-                      y=y, classifier="mnist")
+                      y=y, reference="mnist")
 
 
 stacked_mnist.locate = mnist.locate  # it reads MNIST's own files, from MNIST's folders

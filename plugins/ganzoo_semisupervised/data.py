@@ -98,7 +98,7 @@ def semi_supervised(root: Path, base: str = "mnist", labels: int = 100, label_se
         raise GanzooError(f"dataset {base!r} has no labels to keep some of; use a labelled dataset such as mnist")
     index = choose_labelled(data.y, labels, data.spec.num_classes, label_seed)
     return SemiSupervisedData(data.x, data.y, index, data.spec, second_unlabelled=second_unlabelled,
-                              classifier=data.classifier)
+                              reference=data.reference)
 
 
 def _locate_default_base(root: Path) -> list[ganzoo.DataFile]:

@@ -150,7 +150,7 @@ def test_a_bad_plugin_costs_one_warning_and_breaks_nothing_else(cli, tmp_path, m
     listed = cli("list", env=env_for(site))
     assert assert_one_warning(listed) == warning
     for builtin in ("mlp", "dcgan", "mnist", "non-saturating", "vanilla-mnist", "dcgan-mnist"):
-        assert owners(listed.stdout, builtin) <= {"vanilla", "dcgan", "datasets", "losses"}, builtin
+        assert owners(listed.stdout, builtin) <= {"vanilla", "dcgan", "datasets", "losses", "metrics"}, builtin
     assert "BAD" not in listed.stdout
     assert owners(listed.stdout, "mlp") == {"vanilla"}
     assert owners(listed.stdout, "vanilla-mnist") == {"vanilla"}

@@ -64,7 +64,7 @@ def test_mode_metric_on_a_generator_for_the_grid():
 
 @pytest.mark.parametrize("dataset, metrics, n, message", [
     ("mnist", ["fid"], 100, "unknown metric 'fid' (did you mean fd"),
-    ("ring", ["fd"], 100, "dataset 'ring' has no reference classifier; metrics that apply: modes"),
+    ("ring", ["fd"], 100, "dataset 'ring' has no reference features; metrics that apply: modes"),
     ("ring", ["classes"], 100, "needs labels"),
     ("mnist", ["fd"], 20_000, "-n 20000 exceeds the 10000 test samples"),
 ])

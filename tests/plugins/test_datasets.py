@@ -119,7 +119,7 @@ def test_locate_finds_torchvision_downloads_and_checks_them(tmp_path, data_dir):
 def test_stacked_mnist_stacks_three_real_digits(data_dir, mnist):
     data = ganzoo.load_dataset(Component("stacked-mnist", n=500, seed=3), data_dir)
     assert data.x.shape == (500, 3, 28, 28) and data.spec.num_classes == 1000
-    assert data.classifier == "mnist"
+    assert data.reference == "mnist"
     # Each channel is an MNIST training image, and the label spells the three digits.
     for i in range(5):
         digits = []

@@ -1,0 +1,27 @@
+"""ganzoo's metrics and the reference classifiers of MNIST and Fashion-MNIST, by name.
+
+Registered through the ``ganzoo`` entry-point group like any third-party plugin:
+a plugin adds a metric or a dataset's reference features the same way.
+"""
+
+from functools import partial
+
+from ganzoo import hookimpl
+
+from .metrics import METRICS
+from .references import TrainedClassifier
+
+__all__ = ["METRICS", "TrainedClassifier"]
+
+
+@hookimpl
+def register_metrics(register):
+    for name, metric in METRICS.items():
+        register(name, metric, metric.description)
+
+
+@hookimpl
+def register_references(register):
+    for dataset in ("mnist", "fashion-mnist"):
+        register(dataset, partial(TrainedClassifier, dataset),
+                 f"ganzoo's CNN trained on {dataset} (128-d features), cached after its first use")
