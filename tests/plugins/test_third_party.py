@@ -108,12 +108,12 @@ def test_disabling_the_broken_plugin_silences_it(cli, site):
     assert "hinge" in result.stdout
 
 
-def test_the_docs_example_plugin_installs_with_pip_and_runs(tmp_path, data_dir):
-    """examples/ganzoo-lsgan, pip-installed into a new virtualenv that sees this one's packages."""
+def install_example(tmp_path: Path, example: str) -> Path:
+    """``examples/<example>`` pip-installed into a new virtualenv that sees this one's
+    packages; returns that virtualenv's python."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
-    python = bin_dir / "python"
+    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
     new_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                               check=True, capture_output=True, text=True).stdout.strip()
     # Reuse torch and ganzoo from the test environment instead of copying gigabytes.
@@ -122,10 +122,15 @@ def test_the_docs_example_plugin_installs_with_pip_and_runs(tmp_path, data_dir):
     Path(new_site, "parent_env.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-         str(ROOT / "examples" / "ganzoo-lsgan")],
+         str(ROOT / "examples" / example)],
         capture_output=True, text=True,
     )
     assert install.returncode == 0, install.stdout + install.stderr
+    return python
+
+
+def test_the_docs_example_plugin_installs_with_pip_and_runs(tmp_path, data_dir):
+    python = install_example(tmp_path, "ganzoo-lsgan")
     listed = subprocess.run([str(python), "-m", "ganzoo.cli", "list", "losses"], capture_output=True, text=True)
     assert "lsgan" in listed.stdout, listed.stderr
     run = subprocess.run(

@@ -12,7 +12,8 @@ class LSGANLoss(ganzoo.GANLoss):
         real_out = discriminate(D, batch.x, batch.y)
         fake_out = discriminate(D, fake, batch.y)
         loss = 0.5 * ((real_out - 1) ** 2).mean() + 0.5 * (fake_out**2).mean()
-        return loss, {"d_real": real_out.mean().detach(), "d_fake": fake_out.mean().detach()}
+        # D regresses, so its outputs are not the probabilities d_real/d_fake name: own names
+        return loss, {"ls_real": real_out.mean().detach(), "ls_fake": fake_out.mean().detach()}
 
     def generator_loss(self, batch, G, D):
         fake = generate(G, len(batch), batch.y, batch.x.device)
