@@ -17,7 +17,7 @@ from .factories import create, load_dataset
 from .hookspecs import hookimpl
 from .metrics.evaluation import Evaluation, Metric, Reference
 from .options import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Probability, Rule, Seed, Widths
-from .recipe import Component, Recipe
+from .recipe import Component, Derived, Recipe
 from .registry import default_registry
 from .run import Run
 from .saved import SavedRun, load_run
@@ -32,10 +32,10 @@ def get_recipe(name: str) -> Recipe:
 
 
 __all__ = [
-    "Batch", "Component", "DataFile", "DataSpec", "Discriminator", "Evaluation", "GANLoss", "GanzooError",
-    "Generator", "Metric", "NonNegativeFloat", "NonNegativeInt", "PositiveFloat", "PositiveInt", "Probability",
-    "Recipe", "Reference", "Rule", "Run",
-    "SavedRun", "Seed", "TensorData", "Trainer", "TrainingDiverged", "Widths", "build", "check_compatible",
-    "classifies", "create", "default_registry", "discriminate", "feature_width", "generate", "get_recipe", "hookimpl",
-    "load_dataset", "load_run", "optimizer", "output_activation", "recipe_callbacks",
+    "Batch", "Component", "DataFile", "DataSpec", "Derived", "Discriminator", "Evaluation", "GANLoss",
+    "GanzooError", "Generator", "Metric", "NonNegativeFloat", "NonNegativeInt", "PositiveFloat", "PositiveInt",
+    "Probability", "Recipe", "Reference", "Rule", "Run", "SavedRun", "Seed", "TensorData", "Trainer",
+    "TrainingDiverged", "Widths", "build", "check_compatible", "classifies", "create", "default_registry",
+    "discriminate", "feature_width", "generate", "get_recipe", "hookimpl", "load_dataset", "load_run", "optimizer",
+    "output_activation", "recipe_callbacks",
 ]

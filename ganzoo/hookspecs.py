@@ -82,7 +82,11 @@ def register_recipes(register):
     """Register named, runnable recipes: ``register(name, recipe, description=None)``.
 
     ``recipe`` is a ``ganzoo.Recipe``; ``ganzoo run NAME`` trains it. The
-    description defaults to the recipe's own.
+    description defaults to the recipe's own. A hook cannot look other recipes
+    up, so a recipe built on another plugin's is registered as
+    ``ganzoo.Derived(base_name, **changes)``: the registry makes it with
+    ``Recipe.replace`` once every plugin has registered (an unknown base, a
+    cycle or an invalid change drops that recipe alone, with one warning).
     """
 
 

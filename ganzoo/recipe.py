@@ -168,6 +168,21 @@ class Recipe:
         return json.dumps(self.to_dict(), indent=2)
 
 
+class Derived:
+    """A recipe registered as changes to another registered recipe, which a
+    register hook cannot look up itself: ``register("gan-spiral-adam",
+    ganzoo.Derived("gan-spiral", g_optim=Component("adam"), steps=2000))``. The
+    registry resolves it once every plugin has registered, with
+    :meth:`Recipe.replace` (so a component given here replaces the base's whole
+    component, options included)."""
+
+    def __init__(self, base: str, **changes: Any) -> None:
+        self.base, self.changes = base, changes
+
+    def __repr__(self) -> str:
+        return f"Derived({self.base!r}{''.join(f', {k}={v!r}' for k, v in self.changes.items())})"
+
+
 # Which registry kind each component-valued field names (a Component, an optional
 # Component, or a tuple of them).
 COMPONENT_KINDS: dict[str, str] = {f.name: f.metadata["kind"] for f in fields(Recipe) if "kind" in f.metadata}

@@ -23,7 +23,7 @@ import pluggy
 from . import hookspecs
 from .errors import GanzooError, did_you_mean
 from .kinds import KINDS, singular
-from .recipe import Recipe
+from .recipe import Derived, Recipe
 from .settings import DISABLE_PLUGINS_ENV, disabled_plugins
 
 log = logging.getLogger("ganzoo")
@@ -175,6 +175,7 @@ class Registry:
                 if entries is not None:
                     staged[name] = entries
             self._tables = self._merge(staged)
+            self._resolve_derived(self._tables["recipes"])
         finally:
             self._collecting = False
         return self._tables
@@ -243,6 +244,37 @@ class Registry:
                 ))
         return tables
 
+    def _resolve_derived(self, recipes: dict[str, Entry]) -> None:
+        """Replace each :class:`Derived` recipe by the recipe it describes; one that
+        cannot be made (unknown base, a cycle, an invalid change) is dropped with one
+        warning, and its plugin's other entries stay."""
+        def resolve(name: str, chain: tuple[str, ...]) -> Entry:
+            entry = recipes[name]
+            if not isinstance(entry.obj, Derived):
+                return entry
+            derived = entry.obj
+            if derived.base in chain:
+                raise GanzooError(f"derived from itself through {' -> '.join(chain + (derived.base,))}")
+            if derived.base not in recipes:
+                raise GanzooError(f"derived from {derived.base!r}, which no plugin registers"
+                                  f"{did_you_mean(derived.base, recipes)}")
+            base = resolve(derived.base, chain + (name,)).obj
+            recipe = base.replace(**derived.changes).replace(name=name)
+            if "description" not in derived.changes:
+                recipe = recipe.replace(description=entry.description or
+                                        f"{base.name} with {', '.join(derived.changes) or 'nothing'} changed")
+            recipes[name] = Entry(entry.kind, name, recipe, recipe.description, entry.plugin)
+            return recipes[name]
+
+        for name in list(recipes):
+            try:
+                resolve(name, ())
+            except GanzooError as exc:
+                plugin = recipes.pop(name).plugin
+                self._warn(plugin, f"ganzoo: plugin {plugin!r} {self._origin(plugin)} registers recipe {name!r} "
+                                   f"{exc}; only that recipe is ignored (set {DISABLE_PLUGINS_ENV}={plugin} to "
+                                   "silence this)")
+
     def entries(self, kind: str) -> dict[str, Entry]:
         """Every registered component of ``kind``, by name."""
         if kind not in KINDS:
@@ -286,9 +318,13 @@ def _entry(kind: str, plugin: str, name: Any, obj: Any, description: Any) -> Ent
     if description is not None and not isinstance(description, str):
         raise PluginFailure(f"registered {what} {name!r} with a {type(description).__name__} "
                             "description, not a string")
-    if kind == "recipes":
+    if kind == "recipes" and isinstance(obj, Derived):
+        if not isinstance(obj.base, str):
+            raise PluginFailure(f"registered recipe {name!r} as derived from {obj.base!r}; name the base recipe")
+    elif kind == "recipes":
         if not isinstance(obj, Recipe):
-            raise PluginFailure(f"registered recipe {name!r} as {type(obj).__name__}, not a ganzoo.Recipe")
+            raise PluginFailure(f"registered recipe {name!r} as {type(obj).__name__}, not a ganzoo.Recipe "
+                                "or a ganzoo.Derived")
         if obj.name != name:
             obj = obj.replace(name=name)
         description = description or obj.description
@@ -297,6 +333,8 @@ def _entry(kind: str, plugin: str, name: Any, obj: Any, description: Any) -> Ent
                             "subclass ganzoo.Metric (a __call__ and an unusable method)")
     elif not callable(obj):
         raise PluginFailure(f"registered {what} {name!r} as {type(obj).__name__}, which is not callable")
+    if isinstance(obj, Derived):
+        return Entry(kind, name, obj, description or "", plugin)  # described once resolved
     return Entry(kind, name, obj, description or describe(obj), plugin)
 
 

@@ -214,3 +214,32 @@ def test_no_plugin_imports_another():
         for source in (plugins / package).glob("*.py"):
             imported = set(re.findall(r"^\s*(?:from|import)\s+(ganzoo_\w+)", source.read_text(), re.M))
             assert not imported - {package}, f"{source} imports {imported - {package}}"
+
+
+def test_a_recipe_derived_from_another_plugins_recipe_keeps_everything_it_does_not_change():
+    reg = Registry()
+    reg.register(make_plugin(recipes={
+        "grid-from-ring": ganzoo.Derived("gan-ring", dataset=ganzoo.Component("grid"), steps=100, epochs=None),
+        "twice-derived": ganzoo.Derived("grid-from-ring", seed=7),
+    }), name="derives")
+    reg.load_entrypoints()
+    ring, grid, twice = (reg.get("recipes", n).obj for n in ("gan-ring", "grid-from-ring", "twice-derived"))
+    assert grid == ring.replace(dataset=ganzoo.Component("grid"), steps=100, epochs=None, name="grid-from-ring",
+                                description="gan-ring with dataset, steps, epochs changed")
+    assert twice == grid.replace(seed=7, name="twice-derived", description="grid-from-ring with seed changed")
+    assert reg.get("recipes", "twice-derived").plugin == "derives"
+
+
+@pytest.mark.parametrize("derived, error", [
+    (ganzoo.Derived("gan-rnig"), "derived from 'gan-rnig', which no plugin registers (did you mean gan-ring"),
+    (ganzoo.Derived("broken"), "derived from itself through broken -> broken"),
+    (ganzoo.Derived("gan-ring", stpes=10), "unknown recipe field 'stpes'"),
+])
+def test_a_derived_recipe_that_cannot_be_made_is_dropped_alone_with_one_warning(caplog, derived, error):
+    reg = Registry()
+    reg.register(make_plugin(recipes={"broken": derived}, losses={"still-here": dict}), name="derives")
+    reg.load_entrypoints()
+    assert "broken" not in reg.entries("recipes") and "gan-ring" in reg.entries("recipes")
+    assert "still-here" in reg.entries("losses")
+    [warning] = [r.getMessage() for r in caplog.records if "'derives'" in r.getMessage()]
+    assert "recipe 'broken'" in warning and error in warning
