@@ -100,7 +100,8 @@ def recipe_callbacks(recipe: Recipe, data_dir: str | os.PathLike | None = None,
         callbacks.append(callback)
     check_names(recipe.eval_metrics or (), "eval_metrics: ", registry)  # a typo is caught with or without eval_every
     if recipe.eval_every is not None:
-        callbacks.append(Evaluate(recipe.dataset, recipe.eval_every, recipe.eval_metrics, recipe.eval_n, data_dir))
+        callbacks.append(Evaluate(recipe.dataset, recipe.eval_every, recipe.eval_metrics, recipe.eval_n, data_dir,
+                                  registry=registry))
     keys = [callback_key(c) for c in callbacks if hasattr(c, "state_dict")]
     twice = next((k for k in keys if keys.count(k) > 1), None)
     if twice is not None:

@@ -58,6 +58,11 @@ class TensorData:
         return len(self.x)
 
     @property
+    def classifier(self) -> str | None:
+        """The earlier name of :attr:`reference`."""
+        return self.reference
+
+    @property
     def device(self) -> torch.device:
         return self.x.device
 

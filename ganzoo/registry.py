@@ -248,17 +248,26 @@ class Registry:
         """Replace each :class:`Derived` recipe by the recipe it describes; one that
         cannot be made (unknown base, a cycle, an invalid change) is dropped with one
         warning, and its plugin's other entries stay."""
+        dropped: set[str] = set()
+
         def resolve(name: str, chain: tuple[str, ...]) -> Entry:
             entry = recipes[name]
             if not isinstance(entry.obj, Derived):
                 return entry
-            derived = entry.obj
+            derived, chain = entry.obj, chain + (name,)
             if derived.base in chain:
-                raise GanzooError(f"derived from itself through {' -> '.join(chain + (derived.base,))}")
+                raise GanzooError(f"derived from itself through {' -> '.join(chain[chain.index(derived.base):])} "
+                                  f"-> {derived.base}")
+            if derived.base in dropped:
+                raise GanzooError(f"derived from {derived.base!r}, which was dropped")
             if derived.base not in recipes:
                 raise GanzooError(f"derived from {derived.base!r}, which no plugin registers"
                                   f"{did_you_mean(derived.base, recipes)}")
-            base = resolve(derived.base, chain + (name,)).obj
+            try:
+                base = resolve(derived.base, chain).obj
+            except GanzooError as exc:
+                drop(derived.base, exc)
+                raise GanzooError(f"derived from {derived.base!r}, which was dropped") from None
             recipe = base.replace(**derived.changes).replace(name=name)
             if "description" not in derived.changes:
                 recipe = recipe.replace(description=entry.description or
@@ -266,14 +275,22 @@ class Registry:
             recipes[name] = Entry(entry.kind, name, recipe, recipe.description, entry.plugin)
             return recipes[name]
 
+        def drop(name: str, exc: GanzooError) -> None:
+            if name in dropped:
+                return
+            dropped.add(name)
+            plugin = recipes.pop(name).plugin
+            self._warn(plugin, f"ganzoo: plugin {plugin!r} {self._origin(plugin)} registers recipe {name!r} "
+                               f"{exc}; only that recipe is ignored (set {DISABLE_PLUGINS_ENV}={plugin} to "
+                               "silence this)")
+
         for name in list(recipes):
+            if name not in recipes:
+                continue
             try:
                 resolve(name, ())
             except GanzooError as exc:
-                plugin = recipes.pop(name).plugin
-                self._warn(plugin, f"ganzoo: plugin {plugin!r} {self._origin(plugin)} registers recipe {name!r} "
-                                   f"{exc}; only that recipe is ignored (set {DISABLE_PLUGINS_ENV}={plugin} to "
-                                   "silence this)")
+                drop(name, exc)
 
     def entries(self, kind: str) -> dict[str, Entry]:
         """Every registered component of ``kind``, by name."""

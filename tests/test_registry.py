@@ -243,3 +243,17 @@ def test_a_derived_recipe_that_cannot_be_made_is_dropped_alone_with_one_warning(
     assert "still-here" in reg.entries("losses")
     [warning] = [r.getMessage() for r in caplog.records if "'derives'" in r.getMessage()]
     assert "recipe 'broken'" in warning and error in warning
+
+
+def test_each_derived_recipe_in_a_broken_chain_is_named_with_its_own_fault(caplog):
+    reg = Registry()
+    reg.register(make_plugin(recipes={"a": ganzoo.Derived("b"), "b": ganzoo.Derived("a"),
+                                      "c": ganzoo.Derived("d"), "d": ganzoo.Derived("zzz")}), name="chains")
+    reg.load_entrypoints()
+    assert not {"a", "b", "c", "d"} & set(reg.entries("recipes"))
+    warnings = {m.split("recipe ")[1].split(" ")[0]: m for r in caplog.records for m in [r.getMessage()]
+                if "'chains'" in m}
+    assert "derived from itself through a -> b -> a" in warnings["'b'"]
+    assert "derived from 'b', which was dropped" in warnings["'a'"]
+    assert "derived from 'zzz', which no plugin registers" in warnings["'d'"]
+    assert "derived from 'd', which was dropped" in warnings["'c'"]

@@ -18,9 +18,9 @@ class Evaluate(Callback):
     against ``dataset``'s test split and report them through ``on_log``."""
 
     def __init__(self, dataset: Component | str, every: int, metrics: Sequence[str] | None = None,
-                 n: int = 5000, data_dir=None, cache=None) -> None:
+                 n: int = 5000, data_dir=None, cache=None, registry=None) -> None:
         self.dataset, self.every, self.metrics, self.n = dataset, every, metrics, n
-        self.data_dir, self.cache = data_dir, cache
+        self.data_dir, self.cache, self.registry = data_dir, cache, registry
         self.history: list[dict[str, float]] = []
 
     def _run(self, trainer) -> None:
@@ -28,11 +28,11 @@ class Evaluate(Callback):
         averaged, live = self._classifiers(trainer)
         values = evaluate(trainer.sample, self.dataset, self.metrics, self.n,
                           self.data_dir, self.cache, seed=0, conditional=self.conditional,
-                          classify=averaged or live)
+                          classify=averaged or live, registry=self.registry)
         if averaged is not None and "test-error" in self.metrics:
             # The average lags D by ~1/rate steps; D's own error shows where training is now.
             own = evaluate(trainer.sample, self.dataset, ["test-error"], self.n, self.data_dir, self.cache,
-                           classify=live)
+                           classify=live, registry=self.registry)
             values.update({f"{k}-unaveraged": v for k, v in own.items() if k.startswith("test-")})
         values = {f"eval_{k}": v for k, v in values.items()}
         self.history.append({"step": trainer.step, **values})
@@ -67,8 +67,8 @@ class Evaluate(Callback):
         self.conditional = getattr(trainer.generator, "conditional", False)
         _, live = self._classifiers(trainer)
         ev = evaluation(trainer.sample, self.dataset, self.n, self.data_dir, self.cache,
-                        conditional=self.conditional, classify=live)
-        self.metrics = check_metrics(self.metrics, ev)
+                        conditional=self.conditional, classify=live, registry=self.registry)
+        self.metrics = check_metrics(self.metrics, ev, self.registry)
 
     def on_step_end(self, trainer) -> None:
         if trainer.step % self.every == 0:

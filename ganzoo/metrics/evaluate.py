@@ -9,8 +9,9 @@ as ``register_references`` registered it.
 from __future__ import annotations
 
 import inspect
+import logging
 import time
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from torch import Tensor
 
@@ -20,6 +21,8 @@ from ..factories import create, load_dataset
 from ..recipe import Component
 from ..registry import Registry, default_registry
 from .evaluation import Evaluation, Metric
+
+log = logging.getLogger("ganzoo")
 
 
 def registered_metrics(registry: Registry | None = None) -> dict[str, Metric]:
@@ -40,14 +43,33 @@ def reference_of(data: TensorData, data_dir=None, cache=None, registry: Registry
     """The registered reference ``data`` is measured in, or ``None``."""
     registry = registry or default_registry()
     name = data.reference
-    if name is None or name not in registry.entries("references"):
+    if name is None:
+        return None
+    if name not in registry.entries("references"):
+        log.warning("ganzoo: the data names reference %r, which no installed plugin registers (see `ganzoo list "
+                    "references`); metrics that need reference features do not apply", name)
         return None
     return create("references", Component(name), data_dir, cache, registry=registry)
 
 
+def _setting(metric: Metric, name: str) -> Any:
+    """A metric's setting (``min_n``, ``default``...), ``Metric``'s default when it has none."""
+    return getattr(metric, name, getattr(Metric, name))
+
+
+def _why_not(name: str, metric: Metric, ev: Evaluation, registry: Registry | None) -> str | None:
+    try:
+        return metric.unusable(ev)
+    except GanzooError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plugin's metric can only break itself
+        plugin = (registry or default_registry()).get("metrics", name).plugin
+        return f"its unusable() failed ({type(exc).__name__}: {exc}; plugin {plugin!r})"
+
+
 def applicable(ev: Evaluation, registry: Registry | None = None) -> dict[str, str | None]:
     """Every registered metric and why it cannot be computed for ``ev`` (``None``: it can)."""
-    return {name: metric.unusable(ev) for name, metric in registered_metrics(registry).items()}
+    return {name: _why_not(name, metric, ev, registry) for name, metric in registered_metrics(registry).items()}
 
 
 def check_metrics(names: Sequence[str] | None, ev: Evaluation, registry: Registry | None = None) -> list[str]:
@@ -58,7 +80,7 @@ def check_metrics(names: Sequence[str] | None, ev: Evaluation, registry: Registr
     usable = [name for name, reason in why.items() if reason is None]
     dataset = ev.dataset.name
     if names is None:
-        names = [name for name in usable if known[name].default]
+        names = [name for name in usable if _setting(known[name], "default")]
     if not names:
         if usable:
             raise GanzooError(f"no metric was named; metrics that apply to dataset {dataset!r}: {', '.join(usable)}")
@@ -71,12 +93,12 @@ def check_metrics(names: Sequence[str] | None, ev: Evaluation, registry: Registr
         if why[name] is not None:
             hint = f"metrics that apply: {', '.join(usable)}" if usable else "no metric applies to it"
             raise GanzooError(f"metric {name!r} cannot be computed: {why[name]}; {hint}")
-    fewest = max(known[m].min_n for m in names)
+    fewest = max(_setting(known[m], "min_n") for m in names)
     if ev.n < fewest:
-        which = ", ".join(m for m in names if known[m].min_n == fewest)
+        which = ", ".join(m for m in names if _setting(known[m], "min_n") == fewest)
         raise GanzooError(f"{ev.n} samples are too few for {which}, which needs at least {fewest}; "
                           f"use -n (eval_n) {fewest} or more (thousands for a stable value)")
-    comparing = [m for m in names if known[m].compares_real]
+    comparing = [m for m in names if _setting(known[m], "compares_real")]
     if comparing and ev.n > len(ev.test):
         raise GanzooError(
             f"-n {ev.n} exceeds the {len(ev.test)} test samples of {dataset!r} that {', '.join(comparing)} "
@@ -110,7 +132,8 @@ def evaluation(
     dataset = Component(dataset) if isinstance(dataset, str) else dataset
     test = load_dataset(_split(dataset, "test", n, registry), data_dir, registry)
     return Evaluation(sample, dataset, test, n, seed=seed, conditional=conditional, classify=classify,
-                      reference=reference_of(test, data_dir, cache, registry), data_dir=data_dir, cache=cache)
+                      reference=reference_of(test, data_dir, cache, registry), data_dir=data_dir, cache=cache,
+                      registry=registry)
 
 
 def evaluate(
@@ -139,7 +162,7 @@ def evaluate(
     ev = evaluation(sample, dataset, n, data_dir, cache, seed, conditional, classify, registry)
     chosen = check_metrics(metrics, ev, registry)
     known = registered_metrics(registry)
-    ev.count = max([n] + [known[m].samples for m in chosen])  # drawn once, for every metric
+    ev.count = max([n] + [_setting(known[m], "samples") for m in chosen])  # drawn once, for every metric
     out: dict[str, float] = {"n": float(n)}
     for name in chosen:
         out.update(known[name](ev))

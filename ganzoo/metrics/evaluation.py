@@ -58,7 +58,7 @@ class Metric:
 
     description: str = ""
     min_n: int = 1  # the fewest generated samples it is defined for
-    samples: int = 0  # generated samples it needs beyond n (Parzen: 10,000 kernel centres)
+    samples: int = 0  # generated samples it needs in all, if more than n (Parzen: 10,000 kernel centres)
     compares_real: bool = False  # compares n generated with n real test samples
     default: bool = True  # computed by ``ganzoo eval`` when no metric is named
 
@@ -93,11 +93,11 @@ class Evaluation:
     def __init__(self, sample: Callable[..., Tensor], dataset: Component, test: TensorData, n: int, *,
                  count: int | None = None, seed: int = 0, conditional: bool = False,
                  classify: Callable[[Tensor], Tensor] | None = None, reference: Any = None,
-                 data_dir: Any = None, cache: Any = None) -> None:
+                 data_dir: Any = None, cache: Any = None, registry: Any = None) -> None:
         self.sample, self.dataset, self.test, self.n = sample, dataset, test, n
         self.count, self.seed = max(count or n, n), seed
         self.conditional, self.classify, self.reference = conditional, classify, reference
-        self.data_dir, self.cache = data_dir, cache
+        self.data_dir, self.cache, self.registry = data_dir, cache, registry
         self._once: dict[Any, Any] = {}
 
     def once(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -127,7 +127,8 @@ class Evaluation:
 
     @cached_property
     def generated(self) -> Tensor:
-        """All ``count`` generated samples, on the CPU."""
+        """All ``count`` generated samples, on the CPU (``count`` is ``n``, or the most
+        any chosen metric's ``samples`` asks for)."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             fake = (self.sample(self.count, self.labels) if self.conditional else self.sample(self.count))
@@ -151,10 +152,26 @@ class Evaluation:
         takes = self.reference_takes()
         return self.reference is not None and takes is not None and self.test.spec.shape[0] > takes
 
+    def features_unusable(self) -> str | None:
+        """Why this data cannot be measured in reference features (no reference, or
+        more channels than it takes), or ``None``: what a metric that compares
+        features returns from :meth:`Metric.unusable`."""
+        if self.reference is None:
+            return f"dataset {self.dataset.name!r} has no reference features"
+        if self.per_channel():
+            return f"dataset {self.dataset.name!r} has more channels than its reference takes"
+        return None
+
+    def _measurable(self) -> None:
+        why = self.features_unusable()
+        if why is not None:
+            raise GanzooError(f"reference features cannot be computed: {why}")
+
     def real_features(self) -> tuple[Tensor, Tensor | None]:
         """Reference features (and class probabilities, if the reference gives them)
         of ``n`` real test samples drawn with ``seed``; remembered between
         evaluations of a run, which classify the same real samples each time."""
+        self._measurable()
         key = (self.dataset.name, repr(sorted(self.dataset.options.items())), self.n, self.seed,
                getattr(self.reference, "key", id(self.reference)))
         if key not in _REAL:
@@ -165,6 +182,7 @@ class Evaluation:
 
     @cached_property
     def _fake_features_and_probs(self) -> tuple[Tensor, Tensor | None]:
+        self._measurable()
         return _features_and_probs(self.reference, self.fake, self.value_range)
 
     def fake_features(self) -> Tensor:

@@ -7,6 +7,7 @@ a plugin adds a metric or a dataset's reference features the same way.
 from functools import partial
 
 from ganzoo import hookimpl
+from ganzoo.metrics.classifier import SETTINGS
 
 from .metrics import METRICS
 from .references import TrainedClassifier
@@ -22,6 +23,6 @@ def register_metrics(register):
 
 @hookimpl
 def register_references(register):
-    for dataset in ("mnist", "fashion-mnist"):
+    for dataset in SETTINGS:  # the datasets ganzoo trains a reference classifier for
         register(dataset, partial(TrainedClassifier, dataset),
                  f"ganzoo's CNN trained on {dataset} (128-d features), cached after its first use")

@@ -23,16 +23,8 @@ from ganzoo.metrics.prdc import density_coverage, precision_recall
 PARZEN_CENTRES, PARZEN_VALIDATION = 10_000, 1_000
 
 
-def _no_features(ev: Evaluation) -> str | None:
-    if ev.reference is None:
-        return f"dataset {ev.dataset.name!r} has no reference features"
-    if ev.per_channel():
-        return f"dataset {ev.dataset.name!r} has more channels than its reference takes"
-    return None
-
-
 def _no_probs(ev: Evaluation) -> str | None:
-    if why := _no_features(ev):
+    if why := ev.features_unusable():
         return why
     if not hasattr(ev.reference, "probs"):
         return f"the reference of dataset {ev.dataset.name!r} gives no class probabilities"
@@ -45,7 +37,7 @@ class FeatureMetric(Metric):
     compares_real = True
 
     def unusable(self, ev: Evaluation) -> str | None:
-        return _no_features(ev)
+        return ev.features_unusable()
 
 
 class FrechetDistance(FeatureMetric):
@@ -99,12 +91,14 @@ class Parzen(Metric):
     default = False  # slow: 10,000 centres against 10,000 test images
 
     def unusable(self, ev: Evaluation) -> str | None:
-        return _no_features(ev)
+        if len(ev.test.spec.shape) != 3 or ev.value_range is None:
+            return f"it measures images, and dataset {ev.dataset.name!r} holds samples of shape {ev.test.spec.shape}"
+        return ev.features_unusable()  # the MNIST family, as in Goodfellow et al.'s protocol
 
     def __call__(self, ev: Evaluation) -> dict[str, float]:
         # The whole training split, whatever slice the run trained on.
         options = {k: v for k, v in ev.dataset.options.items() if k not in ("start", "stop")}
-        train = load_dataset(Component(ev.dataset.name, **{**options, "split": "train"}), ev.data_dir)
+        train = load_dataset(Component(ev.dataset.name, **{**options, "split": "train"}), ev.data_dir, ev.registry)
         if len(train) < 50_000 + PARZEN_VALIDATION:
             raise GanzooError(f"parzen needs training images 50,000..51,000 of {ev.dataset.name!r} for validation; "
                               f"its training split has {len(train)}")

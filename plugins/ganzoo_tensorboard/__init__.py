@@ -23,7 +23,8 @@ SKIPPED = ("step", "epoch")  # the x axis, not series
 
 class TensorBoard(SampleGrid):
     """Log losses and evaluations as scalars, and a grid of samples from fixed latents
-    every ``images_every`` steps, to TensorBoard (``<run>/tensorboard``, or ``log_dir``)."""
+    every ``images_every`` steps, to TensorBoard (``<run>/tensorboard``, or ``log_dir``,
+    relative to the working directory)."""
 
     def __init__(self, log_dir: str | None = None, images_every: PositiveInt = 1000,
                  n: PositiveInt | None = None) -> None:
@@ -51,6 +52,7 @@ class TensorBoard(SampleGrid):
                 continue
             tag = f"eval/{key[len('eval_'):]}" if key.startswith("eval_") else f"train/{key}"
             self.writer.add_scalar(tag, value, trainer.step)
+        self.writer.flush()  # every log reaches the file: a killed run keeps its curves
 
     def on_step_end(self, trainer) -> None:
         if self.images:

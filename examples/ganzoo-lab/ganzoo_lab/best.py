@@ -34,6 +34,10 @@ class BestCheckpoint(Callback):
 
     def on_log(self, trainer, metrics: dict[str, float]) -> None:
         value = metrics.get(f"eval_{self.metric}")
+        evaluated = [k[len("eval_"):] for k in metrics if k.startswith("eval_") and k not in ("eval_n", "eval_seconds")]
+        if value is None and evaluated:  # an evaluation without the metric (eval_metrics left to the defaults)
+            raise GanzooError(f"best-checkpoint watches {self.metric!r}, which this run's evaluations do not "
+                              f"compute ({', '.join(evaluated)}); set eval_metrics, or callbacks.best-checkpoint.metric")
         if value is None or not math.isfinite(value):
             return
         if self.best is None or (value < self.best if self.mode == "min" else value > self.best):

@@ -29,7 +29,7 @@ class KernelMMD(Metric):
         self.size, self.subsets = size, subsets
 
     def unusable(self, ev) -> str | None:
-        return None if ev.reference is not None else f"dataset {ev.dataset.name!r} has no reference features"
+        return ev.features_unusable()
 
     def __call__(self, ev) -> dict[str, float]:
         real, fake = ev.real_features()[0].double(), ev.fake_features().double()
