@@ -402,6 +402,10 @@ def cmd_data(args: argparse.Namespace) -> int:
             table.add_row(name, entry.plugin, "generated", "needs no files")
             continue
         files = list(locate(root))
+        if not files:  # its files are not under the data directory (e.g. a folder named in the recipe)
+            where = getattr(entry.obj, "location", None) or "reads no files from the data directory"
+            table.add_row(name, entry.plugin, "elsewhere", escape(where))
+            continue
         if not all(isinstance(f, DataFile) for f in files):
             table.add_row(name, entry.plugin, "[red]unknown[/]",
                           "its locate(root) must return a list of ganzoo.DataFile (see `register_datasets`)")
@@ -419,8 +423,7 @@ def cmd_data(args: argparse.Namespace) -> int:
             status = "[yellow]missing[/]"
         else:
             status = "[green]present[/]"
-            notes = [f"verified in {', '.join(sorted({str(f.path.parent) for f in files}))}" if files
-                     else "needs no files"]
+            notes = [f"verified in {', '.join(sorted({str(f.path.parent) for f in files}))}"]
         table.add_row(name, entry.plugin, status, escape("; ".join(notes)))
     console.print(table)
     return 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from .data import TensorData
 from .errors import GanzooError
-from .kinds import singular
+from .kinds import KINDS, singular
 from .options import check_option
 from .recipe import Component
 from .registry import Registry, default_registry
@@ -32,7 +32,9 @@ def create(kind: str, component: Component | str, *args: Any, registry: Registry
     registry = registry or default_registry()
     entry = registry.get(kind, component.name)
     what = f"{singular(kind)} {component.name!r}"
-    options = {name: check_option(entry.obj, name, value, what, what) for name, value in component.options.items()}
+    inputs = KINDS[kind].inputs if kind in KINDS else len(args)
+    options = {name: check_option(entry.obj, name, value, what, what, inputs)
+               for name, value in component.options.items()}
     try:
         inspect.signature(entry.obj).bind(*args, **options)
     except TypeError as exc:

@@ -74,6 +74,8 @@ def register_datasets(register):
     the ``folder`` a copy belongs in (the folder it actually reads, even when
     that is another dataset's) and whether it ``downloads`` the file itself.
     ``ganzoo data`` reports each dataset as present, damaged or missing from it.
+    A dataset whose files are elsewhere (a folder named in its options) returns
+    ``[]`` and may say where in a ``location`` attribute (a string).
     """
 
 
@@ -148,8 +150,11 @@ def register_metrics(register):
     ``.fake_features()`` in the dataset's reference features, ``.fake_probs()``,
     ``.labels`` (classes a conditional generator was asked for), ``.classify``
     (the run's classifying discriminator, or ``None``), ``.once(key, fn)`` for
-    what several metrics share. Attributes it may set: ``min_n`` (fewest samples
-    it is defined for), ``samples`` (generated samples it needs beyond ``n``),
+    what several metrics share, ``.features_unusable()`` (why reference features
+    cannot be computed here, for ``unusable``), ``.generated`` (every drawn
+    sample, when ``samples`` asked for more than ``n``). Attributes it may set:
+    ``min_n`` (fewest samples it is defined for), ``samples`` (generated
+    samples it needs in all, if more than ``n``),
     ``compares_real`` (compares with ``n`` real test samples), ``default``
     (computed when no metric is named). ``ganzoo eval --metrics NAME`` and a
     recipe's ``eval_metrics`` name it; its values are logged as ``eval_<key>``.

@@ -17,6 +17,9 @@ class Kind:
     name: str  # plural, as in the hook's name and in ``ganzoo list NAME``
     singular: str
     listed: bool = True  # shown by ``ganzoo list`` (commands appear in ``ganzoo --help`` instead)
+    # How many leading positional arguments ganzoo passes to the factory (the data
+    # spec, the data root, the parameters...); every other parameter is an option.
+    inputs: int = 0
 
     @property
     def hook(self) -> str:
@@ -24,15 +27,15 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("generators", "generator"),
-    Kind("discriminators", "discriminator"),
+    Kind("generators", "generator", inputs=1),  # spec
+    Kind("discriminators", "discriminator", inputs=1),  # spec
     Kind("losses", "loss"),
-    Kind("datasets", "dataset"),
-    Kind("optimizers", "optimizer"),
+    Kind("datasets", "dataset", inputs=1),  # the data root
+    Kind("optimizers", "optimizer", inputs=1),  # the parameters
     Kind("schedules", "schedule"),
     Kind("callbacks", "callback"),
     Kind("metrics", "metric"),
-    Kind("references", "reference"),
+    Kind("references", "reference", inputs=2),  # the data root, the cache folder
     Kind("recipes", "recipe"),
     Kind("commands", "command", listed=False),
 )}

@@ -58,17 +58,20 @@ Widths = Annotated[Sequence[PositiveInt], Rule(lambda v: len(v) >= 1, "(one or m
 """Layer widths: a non-empty list of integers of at least 1."""
 
 
-def check_option(factory: Callable[..., Any], option: str, value: Any, where: str, what: str) -> Any:
+def check_option(factory: Callable[..., Any], option: str, value: Any, where: str, what: str,
+                 inputs: int = 0) -> Any:
     """``value`` checked against the annotation (else the default's type) of
-    ``factory``'s keyword ``option``; an unknown option is an error listing the known."""
+    ``factory``'s keyword ``option``; an unknown option is an error listing the known.
+    The first ``inputs`` parameters are what ganzoo passes positionally (the data
+    spec, the data root...), whatever they are called, and are not options."""
     try:
         sig = inspect.signature(factory, eval_str=True)
     except (NameError, TypeError, ValueError):
         sig = inspect.signature(factory)
     params = {
         name: p
-        for name, p in sig.parameters.items()
-        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and name not in ("spec", "params", "root", "self")
+        for i, (name, p) in enumerate(sig.parameters.items())
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and not (i < inputs and p.kind is not p.KEYWORD_ONLY)
     }
     if option not in params:
         if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):

@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .errors import GanzooError, did_you_mean
 from .options import Seed, check_option, coerce
-from .kinds import singular
+from .kinds import KINDS, singular
 
 
 @dataclass(frozen=True, init=False)
@@ -327,7 +327,8 @@ def _apply_component(recipe: Recipe, key: str, head: str, option: str, value: An
             listed = ", ".join(c.name for c in current) or "none"
             raise GanzooError(f"--set {key}: expected {head}.NAME.OPTION=VALUE naming a listed {what} "
                               f"(listed: {listed}); add one with --set {head}=[...]")
-        checked = check_option(lookup(kind, name), option, value, f"--set {key}", f"{what} {name!r}")
+        checked = check_option(lookup(kind, name), option, value, f"--set {key}", f"{what} {name!r}",
+                               KINDS[kind].inputs)
         items = list(current)
         items[index] = items[index].replace(**{option: checked})
         return recipe.replace(**{head: tuple(items)})
@@ -341,5 +342,6 @@ def _apply_component(recipe: Recipe, key: str, head: str, option: str, value: An
     if current is None:
         raise GanzooError(f"--set {key}: the recipe has no {what}; choose one first, e.g. --set {head}=NAME "
                           f"(see `ganzoo list {kind}`)")
-    checked = check_option(lookup(kind, current.name), option, value, f"--set {key}", f"{what} {current.name!r}")
+    checked = check_option(lookup(kind, current.name), option, value, f"--set {key}", f"{what} {current.name!r}",
+                           KINDS[kind].inputs)
     return recipe.replace(**{head: current.replace(**{option: checked})})

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import GanzooError, did_you_mean
-from .kinds import singular
+from .kinds import KINDS, singular
 from .options import check_option, coerce
 from .recipe import COMPONENT_KINDS, Component, Recipe, upgrade
 from .registry import Registry, default_registry
@@ -288,7 +288,8 @@ def _checked(key: str, kind: str, name: Any, options: dict[str, Any], start: Com
     except GanzooError as exc:
         raise GanzooError(f"{key}.name: {exc}") from None
     what = f"{singular(kind)} {name!r}"
-    checked = {option: check_option(factory, option, v, f"{key}.{option}", what) for option, v in options.items()}
+    checked = {option: check_option(factory, option, v, f"{key}.{option}", what, KINDS[kind].inputs)
+               for option, v in options.items()}
     inherited = dict(start.options) if start is not None and start.name == name else {}
     return Component(name, **{**inherited, **checked})
 

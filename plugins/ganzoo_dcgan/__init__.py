@@ -49,3 +49,11 @@ def register_recipes(register):
     register("dcgan-stacked-mnist", _recipe(Component("stacked-mnist"), 64,
                                             "DCGAN on Stacked MNIST (1000 modes), the mode-collapse benchmark",
                                             steps=None, epochs=50))
+    # Radford et al. 2015 trained on LSUN, Imagenet-1k and faces; CIFAR-10 at 32×32 is the
+    # benchmark the later literature reports DCGAN on (e.g. Kang et al.'s StudioGAN).
+    register("dcgan-cifar10", _recipe(Component("cifar10"), 128, "DCGAN on CIFAR-10 (32×32 colour)",
+                                      steps=None, epochs=30))
+    # Your own images: --set dataset.root=~/photos (see `ganzoo list datasets` for its options).
+    register("dcgan-folder", _recipe(Component("image-folder", size=64), 64,
+                                     "DCGAN on a folder of your own images (--set dataset.root=DIR), 64×64",
+                                     steps=20_000, epochs=None))

@@ -1,0 +1,197 @@
+"""Image datasets beyond MNIST: a folder of your own images, and CIFAR-10 in its on-disk format.
+
+The folder is real MNIST test digits written as PNG and JPEG files into ten class
+folders, with a truncated file and a text file named .png among them; CIFAR-10 is
+its standard python-pickle batches, written here from real digits."""
+
+import logging
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import ganzoo
+import ganzoo_images.folder as folder_module
+from ganzoo import Component, GanzooError, checkpoint
+from ganzoo.cli import main
+
+PER_CLASS = 12
+TINY = ["--set", "generator.width=8", "--set", "discriminator.width=8", "--set", "batch_size=16",
+        "--device", "cpu", "--set", "log_every=2"]
+
+
+def _uint8(x):
+    return ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+
+
+@pytest.fixture(scope="module")
+def digits(data_dir):
+    test = ganzoo.load_dataset("mnist", data_dir, split="test")
+    picks = torch.cat([torch.nonzero(test.y == k)[:PER_CLASS, 0] for k in range(10)])
+    return _uint8(test.x[picks]), test.y[picks]
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory, digits):
+    """<root>/<digit>/*.png (one in a nested folder, two as JPEG), a truncated PNG and text named .png."""
+    root = tmp_path_factory.mktemp("photos")
+    images, labels = digits
+    for i, (image, label) in enumerate(zip(images, labels.tolist())):
+        folder = root / str(label) / ("nested" if i % PER_CLASS == 1 else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image[0].numpy()).save(folder / f"{i:04d}.png")
+    for i in range(2):
+        Image.fromarray(images[i][0].numpy()).convert("RGB").save(root / "0" / f"jpeg-{i}.jpg", quality=95)
+    whole = (root / "3" / f"{3 * PER_CLASS:04d}.png").read_bytes()
+    (root / "3" / "cut.png").write_bytes(whole[: len(whole) // 2])
+    (root / "5" / "notes.png").write_text("not an image")
+    return root
+
+
+def _folder(root, **options):
+    return ganzoo.load_dataset(Component("image-folder", root=str(root), **options))
+
+
+def test_a_folder_of_pngs_is_read_exactly_with_labels_from_its_class_folders(photos, digits, caplog):
+    data = _folder(photos, size=28, channels=1, labels="folders")
+    assert data.spec.shape == (1, 28, 28) and data.spec.num_classes == 10
+    assert len(data) == 10 * PER_CLASS + 2  # the two JPEGs, not the two bad files
+    files = sorted(str(p.relative_to(photos)) for p in photos.rglob("*.png") if p.name[0].isdigit())
+    index = {f: i for i, f in enumerate(files)}
+    kept = [str(p.relative_to(photos)) for p in folder_module.image_files(photos) if p.name[0].isdigit()]
+    images, labels = digits
+    # Every PNG digit comes back pixel for pixel (lossless, 28 stays 28), under its folder's label.
+    lookup = {str(p.relative_to(photos)): i for i, p in enumerate(
+        [p for p in folder_module.image_files(photos) if p.name not in ("cut.png", "notes.png")])}
+    for name in kept:
+        number = int(Path(name).stem)
+        row = lookup[name]
+        assert torch.equal(_uint8(data.x[row]), images[number]), name
+        assert int(data.y[row]) == int(labels[number]) == int(Path(name).parts[0])
+    assert len(kept) == len(files) == len(index)
+
+
+def test_bad_files_are_skipped_with_one_warning_or_refused(photos, caplog):
+    with caplog.at_level(logging.WARNING, logger="ganzoo"):
+        _folder(photos, size=32, channels=3)
+    [warning] = [r.getMessage() for r in caplog.records if "image-folder" in r.getMessage()]
+    assert "skipped 2 of 124 files" in warning and "3/cut.png" in warning and "dataset.bad=refuse" in warning
+    with pytest.raises(GanzooError, match=r"3/cut.png is not a readable image .*dataset.bad=skip"):
+        _folder(photos, size=32, bad="refuse")
+
+
+def test_size_and_channels_resize_and_centre_crop(photos):
+    data = _folder(photos, size=32, channels=3)
+    assert data.spec.shape == (3, 32, 32) and data.spec.num_classes is None and data.y is None
+    assert data.x.min() >= -1 and data.x.max() <= 1
+    grey = data.x[:, 0]
+    assert torch.allclose(grey, data.x[:, 1]) and torch.allclose(grey, data.x[:, 2])  # digits stay grey
+
+
+@pytest.mark.parametrize("make, options, message", [
+    (lambda root: None, {}, "no image files"),
+    (lambda root: (root / "only").mkdir() or Image.new("L", (8, 8)).save(root / "only" / "a.png"),
+     {"labels": "folders"}, "needs two or more class folders"),
+    (lambda root: Image.new("L", (8, 8)).save(root / "loose.png"), {"labels": "folders"}, "outside any class folder"),
+])
+def test_folders_that_cannot_train_are_one_line(tmp_path, make, options, message):
+    make(tmp_path)
+    with pytest.raises(GanzooError, match=message) as info:
+        _folder(tmp_path, **options)
+    assert "\n" not in str(info.value)
+
+
+def test_a_decoded_folder_is_cached_until_a_file_changes(photos, monkeypatch, tmp_path):
+    monkeypatch.setenv("GANZOO_CACHE_DIR", str(tmp_path / "cache"))
+    first = _folder(photos, size=16, channels=1)
+    monkeypatch.setattr(folder_module, "decode", lambda *a: (_ for _ in ()).throw(AssertionError("decoded")))
+    assert torch.equal(_folder(photos, size=16, channels=1).x, first.x)  # read back, not decoded
+    touched = next(photos.rglob("0000.png"))
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    with pytest.raises(GanzooError, match="decoded"):  # changed: decoded again
+        _folder(photos, size=16, channels=1)
+
+
+def test_dcgan_folder_trains_samples_and_a_conditional_recipe_uses_the_folder_labels(photos, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["run", "dcgan-folder", "--out", str(run), "--set", f"dataset.root={photos}",
+                 "--set", "dataset.size=32", "--set", "steps=4", *TINY]) == 0
+    assert main(["sample", str(run / "checkpoints" / "last.pt"), "-n", "16", "-o", str(tmp_path / "g.png")]) == 0
+    assert Image.open(tmp_path / "g.png").size[0] > 4 * 32
+    cond = tmp_path / "cond"
+    assert main(["run", "cdcgan-mnist", "--out", str(cond), "--set", "dataset=image-folder",
+                 "--set", f"dataset.root={photos}", "--set", "dataset.size=28", "--set", "dataset.channels=1",
+                 "--set", "dataset.labels=folders", "--set", "steps=2", "--set", "batch_size=16",
+                 "--device", "cpu"]) == 0
+    state = checkpoint.load(cond / "checkpoints" / "last.pt")
+    assert state["data_spec"]["num_classes"] == 10
+
+
+def test_a_missing_root_is_one_line_before_anything_is_written(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "dcgan-folder", "--set", "steps=2"]) == 2
+    assert "set dataset.root" in capsys.readouterr().err
+    assert main(["run", "dcgan-folder", "--set", f"dataset.root={tmp_path / 'nowhere'}", "--set", "steps=2"]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+# ----------------------------------------------------------------------------- CIFAR-10
+def _write_cifar(folder: Path, digits, per_file=40):
+    """The CIFAR-10 python batches: pickled dicts of uint8 rows (R, G, B planes) and labels.
+    Returns the images and labels written to the five training batches and to the test batch."""
+    images, labels = digits
+    rgb = torch.nn.functional.pad(images, (2, 2, 2, 2)).repeat(1, 3, 1, 1)  # 28×28 grey → 32×32 RGB
+    folder.mkdir(parents=True)
+    written = []
+    for k, name in enumerate([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]):
+        rows = torch.arange(k * per_file, (k + 1) * per_file) % len(rgb)
+        batch = {"batch_label": name, "data": rgb[rows].reshape(per_file, -1).numpy(),
+                 "labels": labels[rows].tolist(), "filenames": [f"{i}.png" for i in range(per_file)]}
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f, protocol=2)
+        written.append((rgb[rows], labels[rows]))
+    train = (torch.cat([x for x, _ in written[:5]]), torch.cat([y for _, y in written[:5]]))
+    return train, written[5]
+
+
+def test_cifar10_is_read_from_its_standard_files(tmp_path, digits):
+    (train_x, train_y), (test_x, test_y) = _write_cifar(tmp_path / "cifar10" / "cifar-10-batches-py", digits)
+    train = ganzoo.load_dataset(Component("cifar10", download=False), tmp_path)
+    test = ganzoo.load_dataset(Component("cifar10", split="test", download=False), tmp_path)
+    assert train.spec.shape == (3, 32, 32) and train.spec.num_classes == 10
+    assert len(train) == 200 and len(test) == 40
+    assert torch.equal(_uint8(train.x), train_x) and torch.equal(train.y, train_y)
+    assert torch.equal(_uint8(test.x), test_x) and torch.equal(test.y, test_y)
+
+
+def test_cifar10_offline_and_damaged_files_are_one_line(tmp_path, digits, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr("torchvision.datasets.CIFAR10", lambda *a, **k: calls.append(a) or (_ for _ in ()).throw(
+        RuntimeError("offline")))
+    with pytest.raises(GanzooError, match=r"data_batch_1 not found in .*cifar10/cifar-10-batches-py") as info:
+        ganzoo.load_dataset("cifar10", tmp_path)
+    assert calls and "\n" not in str(info.value)
+    assert not (tmp_path / "cifar10").exists()  # the failed download left no empty folder
+    folder = tmp_path / "cifar10" / "cifar-10-batches-py"
+    _write_cifar(folder, digits)
+    with open(folder / "test_batch", "wb") as f:  # a pickle that would run a command
+        f.write(b"cos\nsystem\n(S'touch " + str(tmp_path / "ran").encode() + b"'\ntR.")
+    with pytest.raises(GanzooError, match="test_batch: not a CIFAR-10 batch .*system"):
+        ganzoo.load_dataset(Component("cifar10", split="test"), tmp_path)
+    assert not (tmp_path / "ran").exists()
+    assert main(["data", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("│ cifar10") or "cifar10 " in line)
+    assert "damaged" in row
+
+
+def test_dcgan_cifar10_trains_from_the_command_line(tmp_path, digits):
+    _write_cifar(tmp_path / "data" / "cifar10" / "cifar-10-batches-py", digits)
+    assert main(["run", "dcgan-cifar10", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
+                 "--set", "steps=3", "--set", "dataset.download=false", *TINY]) == 0
+    assert checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")["data_spec"]["shape"] == [3, 32, 32]
