@@ -168,7 +168,9 @@ def register_references(register):
     A dataset names its reference in ``TensorData(..., reference=NAME)``; metrics
     that compare features (``fd``, ``precision``, ``recall``, ``density``,
     ``coverage``) and, when it gives class probabilities, ``score``, ``classes``
-    and ``class-accuracy`` then apply to it. ``factory(data_dir, cache)`` returns
+    and ``class-accuracy`` then apply to it. ``factory(data_dir, cache, dataset)``
+    (``dataset``: the recipe's dataset ``Component``, for a reference that
+    depends on the data, e.g. one trained from a folder's labels) returns
     an object with ``features(x, value_range) -> (n, d)`` and optionally
     ``probs(x, value_range) -> (n, k)``, ``channels`` (the channels it takes)
     and ``key`` (changes when its weights do). Keep the factory cheap and load

@@ -35,7 +35,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("schedules", "schedule"),
     Kind("callbacks", "callback"),
     Kind("metrics", "metric"),
-    Kind("references", "reference", inputs=2),  # the data root, the cache folder
+    Kind("references", "reference", inputs=3),  # the data root, the cache folder, the dataset
     Kind("recipes", "recipe"),
     Kind("commands", "command", listed=False),
 )}

@@ -14,9 +14,10 @@ other plugin loses only that entry, with one warning.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pluggy
 
@@ -114,6 +115,9 @@ class Registry:
 
     def register(self, plugin: Any, name: str | None = None) -> str:
         """Register a plugin object (usually a module of hook implementations)."""
+        if self.pm.is_registered(plugin):
+            raise GanzooError(f"plugin {self.pm.get_name(plugin)!r} is already registered (it is installed, or was "
+                              "registered before); use `with registry.registered(plugin):` in tests")
         registered = self.pm.register(plugin, name=name)
         if registered is None:
             raise GanzooError(f"plugin {name!r} is already registered")
@@ -124,6 +128,20 @@ class Registry:
             raise GanzooError(f"plugin {registered!r} implements an unknown hook: {exc}") from None
         self._tables = None
         return registered
+
+    @contextmanager
+    def registered(self, plugin: Any, name: str | None = None) -> Iterator[str]:
+        """Register ``plugin`` for the length of a ``with`` block (its name is the
+        value), unless it already is (installed through its entry point): then
+        leave it as it is, before and after."""
+        if self.pm.is_registered(plugin):
+            yield self.pm.get_name(plugin)
+            return
+        registered = self.register(plugin, name)
+        try:
+            yield registered
+        finally:
+            self.unregister(registered)
 
     def unregister(self, name: str) -> None:
         """Remove a plugin by name (tests use this to undo ``register``)."""

@@ -257,3 +257,19 @@ def test_each_derived_recipe_in_a_broken_chain_is_named_with_its_own_fault(caplo
     assert "derived from 'b', which was dropped" in warnings["'a'"]
     assert "derived from 'zzz', which no plugin registers" in warnings["'d'"]
     assert "derived from 'd', which was dropped" in warnings["'c'"]
+
+
+def test_a_test_can_register_a_plugin_that_is_installed_already():
+    import ganzoo_losses
+
+    reg = Registry()
+    reg.load_entrypoints()
+    with pytest.raises(GanzooError, match="'losses' is already registered"):
+        reg.register(ganzoo_losses, name="mine")
+    with reg.registered(ganzoo_losses, name="mine") as name:  # installed: left as it is
+        assert name == "losses" and "minimax" in reg.entries("losses")
+    assert "minimax" in reg.entries("losses")
+    plugin = make_plugin(losses={"temporary": dict})
+    with reg.registered(plugin, name="mine") as name:
+        assert name == "mine" and "temporary" in reg.entries("losses")
+    assert "temporary" not in reg.entries("losses")

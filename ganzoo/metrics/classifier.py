@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -42,14 +43,23 @@ SETTINGS = {
 }
 
 
+class _PoolTo7(nn.Module):
+    """2×2 max pooling, then average pooling to 7×7: the identity on MNIST's 7×7 maps,
+    so the same network (and the same cached weights) takes 32×32 or 64×64 images."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(F.max_pool2d(x, 2), 7)
+
+
 class ReferenceCNN(nn.Module):
-    """Two 5×5 conv blocks and a 128-unit layer: ``features`` is that layer."""
+    """Two 5×5 conv blocks and a 128-unit layer: ``features`` is that layer. It takes
+    square images of any side from 28 up (pooled to 7×7 before that layer)."""
 
     def __init__(self, num_classes: int = 10, channels: int = 1) -> None:
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(channels, 32, 5, padding=2), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 5, padding=2), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5, padding=2), nn.BatchNorm2d(64), nn.ReLU(), _PoolTo7(),
             nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
         )
         self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, num_classes))
@@ -236,23 +246,18 @@ def _plain_progress(label: str, epochs: int, start: float) -> Callable[[int, int
     return report
 
 
-def reference_classifier(dataset: str, data_dir=None, cache=None, progress: bool = True,
-                         retrain: bool = False) -> ReferenceClassifier:
-    """The reference classifier of ``dataset``: from the cache, or trained now and cached
-    (``retrain``: trained now even when a valid one is cached)."""
-    if dataset not in SETTINGS:
-        raise GanzooError(
-            f"no reference classifier for dataset {dataset!r}{did_you_mean(dataset, SETTINGS)} "
-            f"(there are: {', '.join(SETTINGS)}); "
-            "classifier metrics (fd, score, precision, recall, density, coverage) do not apply to it"
-        )
-    cached = None if retrain else load_cached(dataset, cache)
+def trained_classifier(key: str, load: Callable[[], tuple[Tensor, Tensor, Tensor, Tensor]], settings: dict,
+                       cache=None, progress: bool = True, retrain: bool = False,
+                       label: str | None = None) -> ReferenceClassifier:
+    """The classifier cached under ``key``, or one trained now with ``settings`` on
+    ``load() -> (train_x01, train_y, test_x01, test_y)`` (pixels in [0, 1]) and cached
+    (``retrain``: trained now even when a valid one is cached). ``settings`` holds
+    ``epochs``, ``lr``, ``batch_size``, ``shift``, ``seed`` and ``min_accuracy``."""
+    cached = None if retrain else load_cached(key, cache)
     if cached is not None:
         return cached
-    train = load_dataset(Component(dataset, value_range=(0.0, 1.0)), data_dir)
-    test = load_dataset(Component(dataset, split="test", value_range=(0.0, 1.0)), data_dir)
-    settings = SETTINGS[dataset]
-    label = f"training the {dataset} reference classifier (once)"
+    train_x, train_y, test_x, test_y = load()
+    label = label or f"training the {key} reference classifier (once)"
     start, bar = time.monotonic(), None
     report = None
     if progress:
@@ -264,15 +269,69 @@ def reference_classifier(dataset: str, data_dir=None, cache=None, progress: bool
         else:
             report = _plain_progress(label, settings["epochs"], start)
     try:
-        classifier = train_classifier(train.x, train.y, test.x, test.y, settings, report)
+        classifier = train_classifier(train_x, train_y, test_x, test_y, settings, report)
     finally:
         if bar is not None:
             bar.stop()
     if progress:
-        print(f"trained the {dataset} reference classifier in {time.monotonic() - start:.0f} s: "
+        print(f"trained the {key} reference classifier in {time.monotonic() - start:.0f} s: "
               f"{100 * classifier.accuracy:.2f}% test accuracy", file=sys.stderr, flush=True)
     if classifier.accuracy < settings["min_accuracy"]:
         log.warning("ganzoo: %s classifier reached %.4f test accuracy, below its %.4f floor",
-                    dataset, classifier.accuracy, settings["min_accuracy"])
-    save_cached(dataset, classifier, cache)
+                    key, classifier.accuracy, settings["min_accuracy"])
+    save_cached(key, classifier, cache)
     return classifier
+
+
+def reference_classifier(dataset: str, data_dir=None, cache=None, progress: bool = True,
+                         retrain: bool = False) -> ReferenceClassifier:
+    """The reference classifier of ``dataset``: from the cache, or trained now and cached
+    (``retrain``: trained now even when a valid one is cached)."""
+    if dataset not in SETTINGS:
+        raise GanzooError(
+            f"no reference classifier for dataset {dataset!r}{did_you_mean(dataset, SETTINGS)} "
+            f"(there are: {', '.join(SETTINGS)}); "
+            "classifier metrics (fd, score, precision, recall, density, coverage) do not apply to it"
+        )
+
+    return trained_classifier(dataset, lambda: _split_pair(dataset, data_dir), SETTINGS[dataset], cache, progress,
+                              retrain)
+
+
+class ClassifierReference:
+    """A dataset's reference (see ``register_references``) made of a reference
+    classifier: 128-d features and class probabilities. Nothing is loaded until the
+    first ``features`` call; then the classifier cached under ``key`` is read, or
+    trained with ``settings`` on ``load()`` and cached."""
+
+    def __init__(self, key: str, load: Callable[[], tuple[Tensor, Tensor, Tensor, Tensor]], settings: dict,
+                 channels: int, cache=None) -> None:
+        self.name, self.load, self.settings, self.channels, self.cache = key, load, settings, channels, cache
+
+    @cached_property
+    def classifier(self) -> ReferenceClassifier:
+        return trained_classifier(self.name, self.load, self.settings, self.cache)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}:{self.classifier.meta.get('sha256')}"
+
+    def features(self, x: Tensor, value_range) -> Tensor:
+        return self.classifier.features(x, value_range)
+
+    def probs(self, x: Tensor, value_range) -> Tensor:
+        return self.classifier.probs(x, value_range)
+
+    def features_and_probs(self, x: Tensor, value_range) -> tuple[Tensor, Tensor]:
+        return self.classifier.features_and_probs(x, value_range)
+
+
+def mnist_family_reference(name: str, data_dir=None, cache=None, dataset=None) -> ClassifierReference:
+    """The reference of MNIST or Fashion-MNIST (``name``), as ``register_references`` calls it."""
+    return ClassifierReference(name, lambda: _split_pair(name, data_dir), SETTINGS[name], 1, cache)
+
+
+def _split_pair(dataset: str, data_dir) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    train = load_dataset(Component(dataset, value_range=(0.0, 1.0)), data_dir)
+    test = load_dataset(Component(dataset, split="test", value_range=(0.0, 1.0)), data_dir)
+    return train.x, train.y, test.x, test.y

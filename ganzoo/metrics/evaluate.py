@@ -39,8 +39,8 @@ def check_names(names: Sequence[str], where: str, registry: Registry | None = No
                               f"choose from {', '.join(known)}")
 
 
-def reference_of(data: TensorData, data_dir=None, cache=None, registry: Registry | None = None):
-    """The registered reference ``data`` is measured in, or ``None``."""
+def reference_of(data: TensorData, dataset: Component, data_dir=None, cache=None, registry: Registry | None = None):
+    """The registered reference ``data`` (of the recipe's ``dataset``) is measured in, or ``None``."""
     registry = registry or default_registry()
     name = data.reference
     if name is None:
@@ -49,7 +49,7 @@ def reference_of(data: TensorData, data_dir=None, cache=None, registry: Registry
         log.warning("ganzoo: the data names reference %r, which no installed plugin registers (see `ganzoo list "
                     "references`); metrics that need reference features do not apply", name)
         return None
-    return create("references", Component(name), data_dir, cache, registry=registry)
+    return create("references", Component(name), data_dir, cache, dataset, registry=registry)
 
 
 def _setting(metric: Metric, name: str) -> Any:
@@ -132,7 +132,7 @@ def evaluation(
     dataset = Component(dataset) if isinstance(dataset, str) else dataset
     test = load_dataset(_split(dataset, "test", n, registry), data_dir, registry)
     return Evaluation(sample, dataset, test, n, seed=seed, conditional=conditional, classify=classify,
-                      reference=reference_of(test, data_dir, cache, registry), data_dir=data_dir, cache=cache,
+                      reference=reference_of(test, dataset, data_dir, cache, registry), data_dir=data_dir, cache=cache,
                       registry=registry)
 
 

@@ -103,7 +103,7 @@ def cifar10(root: Path, split: str = "train", value_range: tuple[float, float] =
     lo, hi = value_range
     x = torch.from_numpy(np.concatenate(images)).float().mul_((hi - lo) / 255.0).add_(lo)
     y = torch.from_numpy(np.concatenate(labels))
-    return TensorData(x, DataSpec((3, 32, 32), num_classes=10, value_range=(lo, hi)), y=y)
+    return TensorData(x, DataSpec((3, 32, 32), num_classes=10, value_range=(lo, hi)), y=y, reference="cifar10")
 
 
 def _locate(root: Path) -> list[DataFile]:

@@ -64,7 +64,8 @@ def _classes(root: Path, files: list[Path]) -> tuple[list[str], list[int]]:
     return names, [index[f.relative_to(root).parts[0]] for f in files]
 
 
-def _cache_key(root: Path, files: list[Path], size: int, channels: int) -> str:
+def folder_key(root: Path, files: list[Path], size: int, channels: int) -> str:
+    """A key that changes when any file, its size or modification time, or the options do."""
     listing = [(str(f.relative_to(root)), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     body = json.dumps([CACHE_VERSION, str(root.resolve()), size, channels, listing])
     return hashlib.sha256(body.encode()).hexdigest()[:32]
@@ -82,7 +83,7 @@ def load_folder(root: Path, size: int, channels: int, bad: str) -> dict:
     if not files:
         raise GanzooError(f"image-folder: no image files ({', '.join(EXTENSIONS)}) under {root}; "
                           "point dataset.root at a folder of images")
-    cached = cache_dir() / "folders" / f"{_cache_key(root, files, size, channels)}.pt"
+    cached = cache_dir() / "folders" / f"{folder_key(root, files, size, channels)}.pt"
     if cached.is_file():
         try:
             folder = torch.load(cached, map_location="cpu", weights_only=True)
@@ -131,13 +132,15 @@ def image_folder(data_dir: Path, root: str | None = None, size: PositiveInt = 64
         log.warning("ganzoo: image-folder skipped %d of %d files under %s that are not readable images (first: "
                     "%s: %s); set dataset.bad=refuse to stop instead", len(loaded["skipped"]),
                     len(loaded["skipped"]) + len(loaded["files"]), folder, first, why)
-    y, num_classes = None, None
+    y, num_classes, reference = None, None, None
     if labels == "folders":
         names, index = _classes(folder, [folder / f for f in loaded["files"]])
         y, num_classes = torch.tensor(index), len(names)
+        reference = "image-folder"  # a classifier trained on these labels (see references.py)
     lo, hi = value_range
     x = loaded["x"].float().mul_((hi - lo) / 255.0).add_(lo)
-    return TensorData(x, DataSpec((channels, size, size), num_classes=num_classes, value_range=(lo, hi)), y=y)
+    return TensorData(x, DataSpec((channels, size, size), num_classes=num_classes, value_range=(lo, hi)), y=y,
+                      reference=reference)
 
 
 def _locate(data_dir: Path) -> list[DataFile]:

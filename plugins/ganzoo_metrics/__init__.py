@@ -7,12 +7,11 @@ a plugin adds a metric or a dataset's reference features the same way.
 from functools import partial
 
 from ganzoo import hookimpl
-from ganzoo.metrics.classifier import SETTINGS
+from ganzoo.metrics.classifier import SETTINGS, mnist_family_reference
 
 from .metrics import METRICS
-from .references import TrainedClassifier
 
-__all__ = ["METRICS", "TrainedClassifier"]
+__all__ = ["METRICS"]
 
 
 @hookimpl
@@ -24,5 +23,5 @@ def register_metrics(register):
 @hookimpl
 def register_references(register):
     for dataset in SETTINGS:  # the datasets ganzoo trains a reference classifier for
-        register(dataset, partial(TrainedClassifier, dataset),
+        register(dataset, partial(mnist_family_reference, dataset),
                  f"ganzoo's CNN trained on {dataset} (128-d features), cached after its first use")

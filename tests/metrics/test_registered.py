@@ -50,7 +50,7 @@ class Plugin:
 
     @hookimpl
     def register_references(self, register):
-        register("raw", lambda data_dir, cache: Raw(), "the points themselves")
+        register("raw", lambda data_dir, cache, dataset: Raw(), "the points themselves")
 
     @hookimpl
     def register_metrics(self, register):

@@ -4,6 +4,7 @@ The folder is real MNIST test digits written as PNG and JPEG files into ten clas
 folders, with a truncated file and a text file named .png among them; CIFAR-10 is
 its standard python-pickle batches, written here from real digits."""
 
+import json
 import logging
 import os
 import pickle
@@ -18,6 +19,7 @@ import ganzoo
 import ganzoo_images.folder as folder_module
 from ganzoo import Component, GanzooError, checkpoint
 from ganzoo.cli import main
+from ganzoo.metrics.evaluate import evaluate
 
 PER_CLASS = 12
 TINY = ["--set", "generator.width=8", "--set", "discriminator.width=8", "--set", "batch_size=16",
@@ -195,3 +197,39 @@ def test_dcgan_cifar10_trains_from_the_command_line(tmp_path, digits):
     assert main(["run", "dcgan-cifar10", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
                  "--set", "steps=3", "--set", "dataset.download=false", *TINY]) == 0
     assert checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")["data_spec"]["shape"] == [3, 32, 32]
+
+
+# ----------------------------------------------------------------------------- evaluation
+def test_a_labelled_folder_is_measured_in_a_classifier_trained_on_its_labels(photos, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANZOO_CACHE_DIR", str(tmp_path / "cache"))
+    dataset = Component("image-folder", root=str(photos), size=28, channels=1, labels="folders")
+    data = ganzoo.load_dataset(dataset)
+    # The folder's own images against themselves (all of them, so the same set): FD 0, full coverage.
+    same = evaluate(lambda k: data.x[:k], dataset, ["fd", "coverage", "score"], len(data))
+    assert same["fd"] == pytest.approx(0, abs=1e-4) and same["coverage"] == 1.0
+    noise = evaluate(lambda k: torch.rand(k, 1, 28, 28) * 2 - 1, dataset, ["fd", "coverage"], len(data))
+    assert noise["fd"] > 10 and noise["coverage"] < 0.2
+    assert list((tmp_path / "cache" / "classifiers").glob("folder-*.pt"))  # trained once, cached
+
+
+def test_an_unlabelled_folder_says_why_it_cannot_be_evaluated(photos, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["run", "dcgan-folder", "--out", str(run), "--set", f"dataset.root={photos}",
+                 "--set", "dataset.size=32", "--set", "steps=2", *TINY]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(run / "checkpoints" / "last.pt"), "-n", "50"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no metric applies to dataset 'image-folder'" in err and "\n" not in err
+
+
+def test_dcgan_cifar10_is_evaluated_in_a_classifier_trained_on_cifar10(tmp_path, digits, monkeypatch):
+    monkeypatch.setenv("GANZOO_CACHE_DIR", str(tmp_path / "cache"))
+    _write_cifar(tmp_path / "data" / "cifar10" / "cifar-10-batches-py", digits)
+    run = tmp_path / "run"
+    assert main(["run", "dcgan-cifar10", "--data-dir", str(tmp_path / "data"), "--out", str(run),
+                 "--set", "steps=2", "--set", "dataset.download=false", *TINY]) == 0
+    out = tmp_path / "e.json"
+    assert main(["eval", str(run / "checkpoints" / "last.pt"), "--data-dir", str(tmp_path / "data"),
+                 "-n", "40", "--json", str(out)]) == 0
+    metrics = json.loads(out.read_text())["metrics"]
+    assert {"fd", "score", "classes", "precision", "recall", "coverage"} <= set(metrics) and metrics["fd"] > 0

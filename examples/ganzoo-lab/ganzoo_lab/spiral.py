@@ -33,7 +33,7 @@ class RandomFourierFeatures:
     a·b over the D features approximates the kernel), so that
     distances between feature means are kernel distances between point sets."""
 
-    def __init__(self, data_dir=None, cache=None, dims: int = 256, length: float = 0.1) -> None:
+    def __init__(self, data_dir=None, cache=None, dataset=None, dims: int = 256, length: float = 0.1) -> None:
         gen = torch.Generator().manual_seed(0)
         self.weight = torch.randn(2, dims, generator=gen, dtype=torch.float64) / length
         self.bias = 2 * math.pi * torch.rand(dims, generator=gen, dtype=torch.float64)
