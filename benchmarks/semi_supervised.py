@@ -10,7 +10,8 @@ with (``d_ema``), and at the end a table per seed and the mean. The paper
 
 ``--runs`` picks among ``ssgan`` (the recipe), ``labels-only`` (the recipe with
 ``loss.unlabeled_weight=0``) and ``port``: an independent plain-PyTorch port of
-the reference script (``ssgan_port.py``) on the same images and labels. Each
+the reference script (``tests/plugins/ssgan_reference.py``, which is also the
+oracle the plugin's step is tested against) on the same images and labels. Each
 epoch's line also shows D(G(z)), which falls to ~0 when G collapses.
 ``--output`` sets G's last activation for ``ssgan`` and ``port`` (the recipe's,
 like the reference's, is sigmoid), ``--adam`` the Adam of every run
@@ -33,11 +34,14 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import sys
 import time
 from pathlib import Path
 
 from seeds import append_jsonl, mean_se, run_parallel
-from ssgan_port import VERSIONS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "plugins"))  # the port lives with its test
+from ssgan_reference import VERSIONS  # noqa: E402
 
 import ganzoo
 from ganzoo import Component
@@ -113,7 +117,7 @@ def run_one(job: dict) -> dict:
 
 def _run_port(job: dict, recipe, test) -> dict:
     import ganzoo
-    from ssgan_port import train
+    from ssgan_reference import train
 
     data = ganzoo.load_dataset(recipe.dataset)
 
@@ -167,7 +171,7 @@ def main() -> None:
     parser.add_argument("--runs", default="ssgan,labels-only", help=f"comma-separated, from {', '.join(RUNS)}")
     parser.add_argument("--output", choices=("sigmoid", "softplus"), help="G's last activation (default: the recipe's)")
     parser.add_argument("--port-version", choices=tuple(VERSIONS), default="0fa06b5",
-                        help="which commit of the reference script the port follows (see ssgan_port.py)")
+                        help="which commit of the reference script the port follows (see tests/plugins/ssgan_reference.py)")
     parser.add_argument("--adam", choices=tuple(ADAMS),
                         help="Adam of every run: the reference's, with ε inside the square root, or torch's "
                              "(default: the recipe's, the reference's)")

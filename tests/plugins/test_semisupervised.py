@@ -17,6 +17,8 @@ from ganzoo.nn import WeightNormLinear
 from ganzoo_semisupervised import (SemiSupervisedData, SemiSupervisedLoss, choose_labelled,
                                    feature_matching)
 
+import ssgan_reference  # the reference's networks and step written again, sharing nothing with ganzoo's
+
 SPEC01 = DataSpec((1, 28, 28), 10, (0.0, 1.0))
 TINY = ["--set", "discriminator.hidden=[64,32]", "--set", "generator.hidden=[32]", "--set", "dataset.labels=20"]
 
@@ -336,18 +338,6 @@ def float64():
     torch.set_default_dtype(before)
 
 
-def _port():
-    """benchmarks/ssgan_port.py: the reference's networks written again, sharing nothing with ganzoo's."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "ssgan_port.py"
-    spec = importlib.util.spec_from_file_location("ssgan_port", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_training_steps_equal_the_reference_written_independently(data_dir, float64):
     # With the same weights, batches and z, and D's noise off, the shipped recipe's data,
     # networks, loss and optimizers, through ganzoo's trainer, move G and D as the port's
@@ -355,7 +345,7 @@ def test_training_steps_equal_the_reference_written_independently(data_dir, floa
     # PyTorch, with the reference's own settings). In float64 the two agree to ~1e-6 (the
     # port's G keeps the reference's 1e-6 inside its output normalisation); every step
     # moves the weights by ~3e-3.
-    port = _port()
+    port = ssgan_reference
     recipe = ganzoo.get_recipe("ssgan-mnist-100")
     data = ganzoo.load_dataset(recipe.dataset, data_dir)
     data.x = data.x.double()

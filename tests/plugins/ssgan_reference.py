@@ -1,4 +1,6 @@
-"""An independent port of the reference semi-supervised GAN to plain PyTorch.
+"""An independent port of the reference semi-supervised GAN to plain PyTorch: the
+oracle the semi-supervised plugin's step is tested against, and the ``port`` run
+of ``benchmarks/semi_supervised.py``.
 
 openai/improved-gan's ``train_mnist_feature_matching.py`` (Theano/Lasagne)
 rewritten line for line, sharing nothing with ganzoo's trainer, models or
