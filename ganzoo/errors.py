@@ -4,6 +4,8 @@ Its message is a single line that names the problem and the fix; the CLI prints 
 without a traceback and exits with status 2.
 """
 
+import difflib
+
 
 class GanzooError(Exception):
     """A user-facing error: bad name, bad value, missing data, bad checkpoint."""
@@ -16,7 +18,5 @@ class TrainingDiverged(GanzooError):
 
 def did_you_mean(name: str, choices) -> str:
     """`` (did you mean a, b?)`` for the close matches of ``name``, or an empty string."""
-    import difflib
-
     close = difflib.get_close_matches(name, list(choices), n=3)
     return f" (did you mean {', '.join(close)}?)" if close else ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+import torchvision.datasets
 
 from ganzoo import DataFile, DataSpec, GanzooError, TensorData
 
@@ -55,8 +56,6 @@ def load_idx_pair(root: Path, name: str, torchvision_name: str, split: str, down
     stems = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
     paths = [_find(folders, stem) for stem in stems]
     if None in paths and download:
-        import torchvision.datasets
-
         try:
             getattr(torchvision.datasets, torchvision_name)(str(root), train=split == "train", download=True)
         except Exception:  # offline or blocked: fall through to the clear error below
