@@ -66,7 +66,7 @@ def _classes(root: Path, files: list[Path]) -> tuple[list[str], list[int]]:
 
 def folder_key(root: Path, files: list[Path], size: int, channels: int) -> str:
     """A key that changes when any file, its size or modification time, or the options do."""
-    listing = [(str(f.relative_to(root)), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    listing = [(str(f.relative_to(root)), stat.st_size, stat.st_mtime_ns) for f in files for stat in [f.stat()]]
     body = json.dumps([CACHE_VERSION, str(root.resolve()), size, channels, listing])
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
