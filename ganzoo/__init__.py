@@ -11,7 +11,7 @@ Compose registered components by name, or pass your own modules::
 from .build import build, check_compatible, optimizer, recipe_callbacks
 from .components import (Batch, DataSpec, Discriminator, GANLoss, Generator, classifies, discriminate, feature_width,
                          generate, output_activation)
-from .data import DataFile, TensorData
+from .data import Data, DataFile, TensorData
 from .errors import GanzooError, TrainingDiverged
 from .factories import create, load_dataset
 from .hookspecs import hookimpl
@@ -21,6 +21,7 @@ from .recipe import Component, Derived, Recipe
 from .registry import default_registry
 from .run import Run
 from .saved import SavedRun, load_run
+from .stream import ReadFailed, StreamData, memory_budget
 from .trainer import Trainer
 
 __version__ = "0.1.0"
@@ -32,10 +33,10 @@ def get_recipe(name: str) -> Recipe:
 
 
 __all__ = [
-    "Batch", "Component", "DataFile", "DataSpec", "Derived", "Discriminator", "Evaluation", "GANLoss",
+    "Batch", "Component", "Data", "DataFile", "DataSpec", "Derived", "Discriminator", "Evaluation", "GANLoss",
     "GanzooError", "Generator", "Metric", "NonNegativeFloat", "NonNegativeInt", "PositiveFloat", "PositiveInt",
-    "Probability", "Recipe", "Reference", "Rule", "Run", "SavedRun", "Seed", "TensorData", "Trainer",
+    "Probability", "ReadFailed", "Recipe", "Reference", "Rule", "Run", "SavedRun", "Seed", "StreamData", "TensorData", "Trainer",
     "TrainingDiverged", "Widths", "build", "check_compatible", "classifies", "create", "default_registry",
-    "discriminate", "feature_width", "generate", "get_recipe", "hookimpl", "load_dataset", "load_run", "optimizer",
+    "discriminate", "feature_width", "generate", "get_recipe", "hookimpl", "load_dataset", "load_run", "memory_budget", "optimizer",
     "output_activation", "recipe_callbacks",
 ]

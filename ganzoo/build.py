@@ -17,12 +17,16 @@ from torch import nn
 
 from .callbacks import EMA, Evaluate
 from .components import DataSpec, discriminate, generate
+from .data import TensorData
 from .errors import GanzooError
 from .factories import create, load_dataset
 from .metrics.evaluate import check_names
 from .recipe import Component, Recipe
 from .registry import Registry, default_registry
 from .trainer import OptimizerFactory, Trainer, callback_key
+
+INIT_SAMPLES = 10_000
+"""Samples of a streamed dataset that data-dependent initialisation sees."""
 
 
 def check_compatible(generator: nn.Module, discriminator: nn.Module, spec: DataSpec) -> None:
@@ -130,12 +134,15 @@ def build(
     generator = create("generators", recipe.generator, data.spec, registry=registry)
     discriminator = create("discriminators", recipe.discriminator, data.spec, registry=registry)
     loss = create("losses", recipe.loss, registry=registry)
-    for model in (generator, discriminator):
+    if any(hasattr(model, "init_from_data") for model in (generator, discriminator)):
         # Optional data-dependent initialisation (output biases from the data's
         # marginals, weight-norm scales from a first batch), from the whole
-        # training set, so it is the same for every run of the recipe.
-        if hasattr(model, "init_from_data"):
-            model.init_from_data(data.x)
+        # training set (the first INIT_SAMPLES of a streamed one), so it is the
+        # same for every run of the recipe.
+        x = data.x if isinstance(data, TensorData) else data.take(torch.arange(min(len(data), INIT_SAMPLES))).x
+        for model in (generator, discriminator):
+            if hasattr(model, "init_from_data"):
+                model.init_from_data(x)
     check_compatible(generator, discriminator, data.spec)
     return Trainer(
         generator, discriminator, loss, data,

@@ -1,8 +1,16 @@
-"""Datasets held as tensors on the training device.
+"""What the trainer draws batches from: a dataset and the order of its epochs.
 
-MNIST-sized data fits on any GPU and in any laptop's memory, so the trainer draws
-batches by indexing resident tensors with one permutation per epoch: no
-DataLoader workers, no host-to-device copy per step.
+:class:`Data` is the contract: a spec, optional labels, ``take(index)`` for the
+samples at some indices, and :meth:`Data.batches`, the endless stream of
+batches from a given epoch and position. The order is a function of the seed
+and the epoch only, so a resumed run draws exactly the batches an uninterrupted
+one would, whichever way the samples are held.
+
+:class:`TensorData` holds them as tensors on the training device. MNIST-sized
+data fits on any GPU and in any laptop's memory, so batches are drawn by
+indexing resident tensors: no DataLoader workers, no host-to-device copy per
+step. Data too large for that is read file by file through
+:class:`ganzoo.stream.StreamData`, in the same order.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
 import torch
 from torch import Tensor
@@ -18,8 +26,71 @@ from torch import Tensor
 from .components import Batch, DataSpec
 
 
-class TensorData:
-    """Samples ``x`` with optional labels ``y`` and labelled-mask, plus their spec.
+def epoch_permutation(n: int, seed: int, epoch: int) -> Tensor:
+    """The order of ``n`` samples in epoch ``epoch`` of a run with ``seed`` (on the CPU)."""
+    gen = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**63)  # any valid seed fits
+    return torch.randperm(n, generator=gen)
+
+
+class Data:
+    """Samples with their spec, optional labels ``y`` and labelled-mask, drawn in batches.
+
+    ``reference`` names the registered reference (``register_references``) that
+    evaluation measures these samples in; ``modes`` and ``mode_sigma`` describe
+    a mixture with known modes. A subclass says how samples are held: it
+    implements ``__len__``, ``device`` and ``take``, and may override
+    :meth:`permutation` to draw batches differently.
+    """
+
+    spec: DataSpec
+    y: Tensor | None = None
+    labelled: Tensor | None = None
+    reference: str | None = None
+    modes: Tensor | None = None
+    mode_sigma: float | None = None
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def device(self) -> torch.device:
+        raise NotImplementedError
+
+    def to(self, device: torch.device | str) -> "Data":
+        """This dataset delivering its batches on ``device``."""
+        raise NotImplementedError
+
+    def take(self, index: Tensor) -> Batch:
+        """The batch of samples at ``index``, on :attr:`device`."""
+        raise NotImplementedError
+
+    @property
+    def classifier(self) -> str | None:
+        """The earlier name of :attr:`reference`."""
+        return self.reference
+
+    def batches_per_epoch(self, batch_size: int) -> int:
+        """Full batches in one pass (the last partial batch is dropped)."""
+        return len(self) // batch_size
+
+    def permutation(self, seed: int, epoch: int) -> Tensor:
+        """The order of epoch ``epoch``: a function of the seed and the epoch only."""
+        return epoch_permutation(len(self), seed, epoch)
+
+    def batches(self, seed: int, batch_size: int, epoch: int = 0, cursor: int = 0) -> Iterator[Batch]:
+        """Batch ``cursor`` of epoch ``epoch`` and every one after it, epoch after epoch:
+        batch ``i`` of an epoch is ``take`` of rows ``i·b … (i+1)·b − 1`` of its permutation."""
+        per_epoch = self.batches_per_epoch(batch_size)
+        while True:
+            order = self.permutation(seed, epoch).to(self.device, non_blocking=True)
+            for i in range(cursor, per_epoch):
+                yield self.take(order[i * batch_size : (i + 1) * batch_size])
+            epoch, cursor = epoch + 1, 0
+
+
+class TensorData(Data):
+    """Samples ``x`` with optional labels ``y`` and labelled-mask, plus their spec,
+    held as tensors on one device.
 
     ``reference`` names the registered reference (``register_references``) that
     evaluation measures these samples in (``classifier`` is its earlier name);
@@ -58,11 +129,6 @@ class TensorData:
         return len(self.x)
 
     @property
-    def classifier(self) -> str | None:
-        """The earlier name of :attr:`reference`."""
-        return self.reference
-
-    @property
     def device(self) -> torch.device:
         return self.x.device
 
@@ -77,15 +143,9 @@ class TensorData:
         new.labelled = None if self.labelled is None else self.labelled.to(device)
         return new
 
-    def batches_per_epoch(self, batch_size: int) -> int:
-        """Full batches in one pass (the last partial batch is dropped)."""
-        return len(self) // batch_size
-
     def permutation(self, seed: int, epoch: int) -> Tensor:
-        """The order of epoch ``epoch``: a function of the seed and the epoch only,
-        so a resumed run draws exactly the batches an uninterrupted one would."""
-        gen = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**63)  # any valid seed fits
-        return torch.randperm(len(self), generator=gen).to(self.device, non_blocking=True)
+        """The order of epoch ``epoch``, on this dataset's device."""
+        return epoch_permutation(len(self), seed, epoch).to(self.device, non_blocking=True)
 
     def take(self, index: Tensor) -> Batch:
         """The batch of samples at ``index`` (a tensor on this dataset's device)."""

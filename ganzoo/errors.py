@@ -16,6 +16,12 @@ class TrainingDiverged(GanzooError):
     message names the step and the last (finite) checkpoint written."""
 
 
+class DataUnreadable(GanzooError):
+    """Training stopped because a sample could not be read (a streamed file that
+    went bad, a reading process that died); the state of the last finished step
+    is saved, so the run resumes once the data is fixed."""
+
+
 def did_you_mean(name: str, choices) -> str:
     """`` (did you mean a, b?)`` for the close matches of ``name``, or an empty string."""
     close = difflib.get_close_matches(name, list(choices), n=3)

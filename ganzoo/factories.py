@@ -11,7 +11,7 @@ import inspect
 import os
 from typing import Any
 
-from .data import TensorData
+from .data import Data
 from .errors import GanzooError
 from .kinds import KINDS, singular
 from .options import check_option
@@ -51,7 +51,7 @@ def create(kind: str, component: Component | str, *args: Any, registry: Registry
 
 
 def load_dataset(component: Component | str, data_dir: str | os.PathLike | None = None,
-                 registry: Registry | None = None, **options: Any) -> TensorData:
+                 registry: Registry | None = None, **options: Any) -> Data:
     """The dataset a component names, read from ``data_dir`` (else ``GANZOO_DATA_DIR``);
     ``options`` add to the component's (``load_dataset("mnist", split="test")``)."""
     component = Component(component) if isinstance(component, str) else component

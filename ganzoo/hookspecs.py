@@ -65,7 +65,9 @@ def register_datasets(register):
     """Register datasets: ``register(name, factory, description=None)``.
 
     ``factory(root: Path, **options)`` returns a ``ganzoo.TensorData`` (samples,
-    optional labels and labelled-mask, and its ``DataSpec``). ``root`` is the
+    optional labels and labelled-mask, and its ``DataSpec``), or, for data
+    larger than ``ganzoo.memory_budget()``, a ``ganzoo.StreamData`` that reads
+    samples from files batch by batch in the same order. ``root`` is the
     data directory from ``--data-dir`` or ``GANZOO_DATA_DIR``; a factory that
     cannot find its files raises ``GanzooError`` saying which file goes where.
     A factory may carry a ``locate(root)`` attribute returning a list of

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from .components import Batch
-from .data import TensorData
+from .data import Data
 
 if TYPE_CHECKING:
     from .trainer import Trainer
@@ -82,7 +82,8 @@ class Loss(Protocol):
 
 @runtime_checkable
 class DatasetFactory(Protocol):
-    """A dataset: ``factory(root, *, split="train", **options)`` returns a ``TensorData``.
+    """A dataset: ``factory(root, *, split="train", **options)`` returns a ``ganzoo.data.Data``:
+    a ``TensorData`` held in memory, or a ``StreamData`` read batch by batch.
 
     ``root`` is the data directory. Evaluation calls the same factory with
     ``split="test"`` for the reference samples (and, if the factory takes an
@@ -91,7 +92,7 @@ class DatasetFactory(Protocol):
     the files it reads, for ``ganzoo data``.
     """
 
-    def __call__(self, root: Path, **options: Any) -> TensorData: ...
+    def __call__(self, root: Path, **options: Any) -> Data: ...
 
 
 @runtime_checkable

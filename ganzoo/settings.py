@@ -13,6 +13,7 @@ from pathlib import Path
 DATA_DIR_ENV = "GANZOO_DATA_DIR"
 CACHE_DIR_ENV = "GANZOO_CACHE_DIR"
 DISABLE_PLUGINS_ENV = "GANZOO_DISABLE_PLUGINS"
+MEMORY_BUDGET_ENV = "GANZOO_MEMORY_BUDGET"  # bytes a dataset may take in memory (e.g. 4GiB)
 DEBUG_ENV = "GANZOO_DEBUG"  # set: the command line shows the traceback of an internal error
 
 

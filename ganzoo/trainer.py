@@ -18,15 +18,15 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from . import checkpoint
 from .components import Batch, GANLoss, generate
-from .data import TensorData
-from .errors import GanzooError, TrainingDiverged
+from .data import Data
+from .errors import DataUnreadable, GanzooError, TrainingDiverged
 from .options import PositiveInt, Seed, coerce
 
 OptimizerFactory = Callable[[list[nn.Parameter]], torch.optim.Optimizer]
@@ -145,7 +145,7 @@ class Trainer:
         generator: nn.Module,
         discriminator: nn.Module,
         loss: GANLoss,
-        data: TensorData,
+        data: Data,
         *,
         batch_size: int = 64,
         steps: int | None = None,
@@ -172,7 +172,7 @@ class Trainer:
             raise GanzooError("Trainer needs a length: pass steps=N or epochs=N")
         coerce(seed, Seed, "Trainer seed")
         for name, value, kind in (("generator", generator, nn.Module), ("discriminator", discriminator, nn.Module),
-                                  ("data", data, TensorData)):
+                                  ("data", data, Data)):
             if not isinstance(value, kind):
                 hint = " (build it with ganzoo.create, or use ganzoo.build for a recipe)" if kind is nn.Module else ""
                 raise GanzooError(f"Trainer {name} must be a {kind.__name__}, got {type(value).__name__}{hint}")
@@ -201,7 +201,7 @@ class Trainer:
         self.step = 0  # completed steps (n_critic D updates, then g_steps G updates)
         self.epoch = 0  # completed passes over the data
         self._cursor = 0  # batches drawn in the current epoch
-        self._perm: Tensor | None = None
+        self._batches: Iterator[Batch] | None = None  # the data's stream from (epoch, cursor) on
         self._sums: dict[str, Tensor] = {}
         self._counts: dict[str, int] = {}
         self._log_clock = (0, time.perf_counter())
@@ -234,13 +234,16 @@ class Trainer:
         (seen when logs are averaged) or non-finite weights at a save stop the run
         without saving that state: ``on_train_end`` still runs, then
         :class:`~ganzoo.errors.TrainingDiverged` is raised naming the step and
-        the last checkpoint written.
+        the last checkpoint written. Data that cannot be read stops the run the
+        same way, after ``on_train_end`` (which saves the last finished step),
+        with :class:`~ganzoo.errors.DataUnreadable`.
         """
         if self.step == 0:
             torch.manual_seed(self.seed + 1)  # the init stream is the recipe's seed
         self.generator.train()
         self.discriminator.train()
         self.diverged, self.stop_signal = None, None
+        unreadable: DataUnreadable | None = None
         self._emit("on_train_start")
         self._log_clock = (self.step, time.perf_counter())
         with _signals_as_flag() as stop:
@@ -259,12 +262,18 @@ class Trainer:
                     self._flush_logs()
             except TrainingDiverged as exc:
                 self.diverged = str(exc)
+            except DataUnreadable as exc:
+                unreadable = exc
+            finally:
+                self._close_batches()
             self.interrupted = stop.is_set()
             self.stop_signal = stop.signal
             stop.finishing = True  # the final save runs to its end, whatever arrives now
             self._emit("on_train_end")
         if self.diverged is not None:
             raise TrainingDiverged(self.diverged)
+        if unreadable is not None:
+            raise unreadable
         return self
 
     def _diverged(self, what: str) -> TrainingDiverged:
@@ -297,15 +306,15 @@ class Trainer:
 
     def _train_step(self) -> int:
         before = self.epoch
+        batches = self._step_batches()
         if self.simultaneous:
-            batch = self._next_batch()
+            batch = batches[0]
             self._backward_g(batch)
             self._backward_d(batch)  # on the same G: neither optimizer has stepped yet
             self.d_optim.step()
             self.g_optim.step()
         else:
-            for _ in range(self.n_critic):
-                batch = self._next_batch()
+            for batch in batches:
                 self._backward_d(batch)
                 self.d_optim.step()
             for _ in range(self.g_steps):  # on the last D batch: G's phase draws its own latents
@@ -340,16 +349,32 @@ class Trainer:
     def _next_batch(self) -> Batch:
         if self._cursor >= self.batches_per_epoch:
             self._roll_epoch()
-        if self._perm is None:
-            self._perm = self.data.permutation(self.seed, self.epoch)
-        start = self._cursor * self.batch_size
+        if self._batches is None:
+            self._batches = self.data.batches(self.seed, self.batch_size, self.epoch, self._cursor)
         self._cursor += 1
-        return self.data.take(self._perm[start : start + self.batch_size])
+        return next(self._batches)
+
+    def _step_batches(self) -> list[Batch]:
+        """The batches of one step, all drawn before any update: if reading fails
+        (a streamed file gone bad), the step leaves no trace and the position is
+        where it was, so the state saved on the way out resumes exactly."""
+        position = (self.epoch, self._cursor)
+        try:
+            return [self._next_batch() for _ in range(1 if self.simultaneous else self.n_critic)]
+        except BaseException:
+            self.epoch, self._cursor = position
+            self._close_batches()
+            raise
+
+    def _close_batches(self) -> None:
+        """End the data's stream (and any reading processes); the next batch starts a new one."""
+        if self._batches is not None and hasattr(self._batches, "close"):
+            self._batches.close()
+        self._batches = None
 
     def _roll_epoch(self) -> None:
         self.epoch += 1
         self._cursor = 0
-        self._perm = None
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if not self.amp:
@@ -455,7 +480,7 @@ class Trainer:
             raise GanzooError(f"checkpoint lacks the position of its run ({type(exc).__name__}: {exc}); "
                               "use a checkpoint written by Trainer.save or ganzoo run") from None
         self.step, self.epoch, self._cursor = step, epoch, cursor
-        self._perm = None
+        self._close_batches()
         if self.device.type == "cuda" and "cuda" in state["rng"]:
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
         saved = state.get("callbacks", {})

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 from torch import Tensor
 
-from ..data import TensorData
+from ..data import Data
 from ..errors import GanzooError, did_you_mean
 from ..factories import create, load_dataset
 from ..recipe import Component
@@ -39,7 +39,7 @@ def check_names(names: Sequence[str], where: str, registry: Registry | None = No
                               f"choose from {', '.join(known)}")
 
 
-def reference_of(data: TensorData, dataset: Component, data_dir=None, cache=None, registry: Registry | None = None):
+def reference_of(data: Data, dataset: Component, data_dir=None, cache=None, registry: Registry | None = None):
     """The registered reference ``data`` (of the recipe's ``dataset``) is measured in, or ``None``."""
     registry = registry or default_registry()
     name = data.reference

@@ -23,7 +23,7 @@ from typing import Any, Callable, Protocol, runtime_checkable
 import torch
 from torch import Tensor
 
-from ..data import TensorData
+from ..data import Data
 from ..errors import GanzooError
 from ..recipe import Component
 
@@ -90,7 +90,7 @@ class Evaluation:
     the first use of :attr:`fake` or :attr:`generated`, under ``seed``.
     """
 
-    def __init__(self, sample: Callable[..., Tensor], dataset: Component, test: TensorData, n: int, *,
+    def __init__(self, sample: Callable[..., Tensor], dataset: Component, test: Data, n: int, *,
                  count: int | None = None, seed: int = 0, conditional: bool = False,
                  classify: Callable[[Tensor], Tensor] | None = None, reference: Any = None,
                  data_dir: Any = None, cache: Any = None, registry: Any = None) -> None:
@@ -177,7 +177,7 @@ class Evaluation:
         if key not in _REAL:
             pick = torch.randperm(len(self.test), generator=torch.Generator().manual_seed(self.seed))[: self.n]
             _REAL.clear()  # one entry is all a run needs; keep memory flat
-            _REAL[key] = _features_and_probs(self.reference, self.test.x[pick], self.value_range)
+            _REAL[key] = _features_and_probs(self.reference, self.test.take(pick).x.cpu(), self.value_range)
         return _REAL[key]
 
     @cached_property

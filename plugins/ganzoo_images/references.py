@@ -19,6 +19,7 @@ from .folder import image_files, folder_key
 CIFAR_SETTINGS = {"epochs": 15, "lr": 2e-3, "batch_size": 128, "shift": 2, "seed": 0, "min_accuracy": 0.70}
 FOLDER_SETTINGS = {"epochs": 10, "lr": 2e-3, "batch_size": 64, "shift": 2, "seed": 0, "min_accuracy": 0.0}
 HELD_OUT = 10  # every 10th image of a folder (in file order) measures the classifier's accuracy
+MAX_IMAGES = 50_000  # a larger folder trains its classifier on an even spread of this many
 
 
 def cifar10_reference(data_dir=None, cache=None, dataset: Component | None = None) -> ClassifierReference:
@@ -43,7 +44,9 @@ def folder_reference(data_dir=None, cache=None, dataset: Component | None = None
 
     def load():
         data = load_dataset(dataset.replace(value_range=(0.0, 1.0), split="train"), data_dir)
-        held = torch.arange(len(data)) % HELD_OUT == HELD_OUT - 1
-        return data.x[~held], data.y[~held], data.x[held], data.y[held]
+        rows = torch.arange(0, len(data), -(-len(data) // MAX_IMAGES))  # every image, or an even spread
+        images = data.take(rows)  # read now if the folder is streamed
+        held = torch.arange(len(rows)) % HELD_OUT == HELD_OUT - 1
+        return images.x[~held], images.y[~held], images.x[held], images.y[held]
 
     return ClassifierReference(key, load, FOLDER_SETTINGS, channels, cache)

@@ -8,6 +8,9 @@ import json
 import logging
 import os
 import pickle
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -111,8 +114,8 @@ def test_a_decoded_folder_is_cached_until_a_file_changes(photos, monkeypatch, tm
     assert torch.equal(_folder(photos, size=16, channels=1).x, first.x)  # read back, not decoded
     touched = next(photos.rglob("0000.png"))
     os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
-    with pytest.raises(GanzooError, match="decoded"):  # changed: decoded again
-        _folder(photos, size=16, channels=1)
+    with pytest.raises(GanzooError, match="decoded"):  # changed: decoded again (here, not in a worker)
+        _folder(photos, size=16, channels=1, workers=0)
 
 
 def test_dcgan_folder_trains_samples_and_a_conditional_recipe_uses_the_folder_labels(photos, tmp_path, capsys):
@@ -194,6 +197,134 @@ def test_dcgan_cifar10_trains_from_the_command_line(tmp_path, digits):
     assert main(["run", "dcgan-cifar10", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
                  "--set", "steps=3", "--set", "dataset.download=false", *TINY]) == 0
     assert checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")["data_spec"]["shape"] == [3, 32, 32]
+
+
+# ----------------------------------------------------------------------------- streaming
+def _batches(data, n, batch_size=16, seed=3):
+    stream = data.batches(seed, batch_size)
+    return [next(stream) for _ in range(n)]
+
+
+def test_a_streamed_folder_gives_the_batches_it_gives_in_memory(photos):
+    held = _folder(photos, size=28, channels=1, labels="folders", stream="never")
+    streamed = _folder(photos, size=28, channels=1, labels="folders", stream="always", workers=2)
+    assert isinstance(held, ganzoo.TensorData) and isinstance(streamed, ganzoo.StreamData)
+    assert len(streamed) == len(held) == 10 * PER_CLASS + 2 and streamed.spec == held.spec
+    for a, b in zip(_batches(held, 20), _batches(streamed, 20), strict=True):  # 7 batches an epoch: crosses two
+        assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
+    assert torch.equal(streamed.take(torch.arange(len(held))).x, held.x)
+
+
+def test_a_folder_larger_than_the_memory_budget_is_streamed_with_a_note(photos, monkeypatch, caplog):
+    monkeypatch.setenv("GANZOO_MEMORY_BUDGET", "200KB")  # 122 RGB images at 32x32 take 1.5 MB as floats
+    with caplog.at_level(logging.WARNING, logger="ganzoo"):
+        assert isinstance(_folder(photos, size=32), ganzoo.StreamData)
+    [note] = [r.getMessage() for r in caplog.records if "memory budget" in r.getMessage()]
+    assert "124 image files of 3×32×32 would take 1.5 MiB" in note and "budget of 200.0 KiB" in note
+    assert "dataset.stream=never" in note
+    assert isinstance(_folder(photos, size=32, stream="never"), ganzoo.TensorData)
+    assert isinstance(_folder(photos, size=8), ganzoo.TensorData)  # 94 KB: fits
+
+
+def _weights(run):
+    return checkpoint.load(run / "checkpoints" / "last.pt")["generator"]
+
+
+def test_a_streamed_run_learns_what_the_held_run_learns_and_resumes_exactly(photos, tmp_path):
+    common = ["--set", f"dataset.root={photos}", "--set", "dataset.size=32", *TINY]
+    held, streamed, halves = tmp_path / "held", tmp_path / "streamed", tmp_path / "halves"
+    assert main(["run", "dcgan-folder", "--out", str(held), "--set", "steps=10", *common]) == 0
+    assert main(["run", "dcgan-folder", "--out", str(streamed), "--set", "steps=10",
+                 "--set", "dataset.stream=always", *common]) == 0
+    assert main(["run", "dcgan-folder", "--out", str(halves), "--set", "steps=4",
+                 "--set", "dataset.stream=always", *common]) == 0
+    assert main(["run", "--resume", str(halves / "checkpoints" / "last.pt"), "--set", "steps=10"]) == 0
+    for key, value in _weights(held).items():  # 122 images, batch 16: the resume is mid-epoch
+        assert torch.equal(value, _weights(streamed)[key]) and torch.equal(value, _weights(halves)[key]), key
+
+
+def test_a_file_that_goes_bad_while_streaming_stops_the_run_in_one_line_with_its_work_saved(
+        photos, digits, tmp_path, capsys):
+    root = tmp_path / "photos"
+    root.mkdir()
+    for i, image in enumerate(digits[0][:48]):
+        Image.fromarray(image[0].numpy()).save(root / f"{i:04d}.png")
+    run = tmp_path / "run"
+    common = ["--set", f"dataset.root={root}", "--set", "dataset.size=32", "--set", "dataset.stream=always", *TINY]
+    assert main(["run", "dcgan-folder", "--out", str(run), "--set", "steps=2", *common]) == 0
+    # Same size and modification time, so the cached list of readable files still names it.
+    victim = root / "0007.png"
+    stat = victim.stat()
+    victim.write_bytes(b"\0" * stat.st_size)
+    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run / "checkpoints" / "last.pt"), "--set", "steps=40"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "0007.png" in err and "could not be read" in err and "Traceback" not in err
+    saved = checkpoint.load(run / "checkpoints" / "last.pt")
+    assert 2 <= saved["step"] < 40  # the steps before the bad file are kept
+
+
+def test_a_folder_larger_than_memory_trains_in_bounded_memory(tmp_path):
+    """4000 RGB images of 64x64 take 197 MB as floats; streamed, the process stays far below that."""
+    root = tmp_path / "large"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4000):  # smooth random images: small files, nothing to learn, real decoding
+        small = Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8))
+        small.resize((64, 64), Image.BILINEAR).save(root / f"{i:05d}.png")
+    decoded = 4000 * 3 * 64 * 64 * 4
+
+    def peak(stream):
+        """(peak resident memory of a process that builds the run and trains it 20 steps, largest
+        private memory of one of its reading processes)."""
+        script = ("import sys, ganzoo; from ganzoo import Component as C; recipe = ganzoo.get_recipe('dcgan-folder')"
+                  ".replace(dataset=C('image-folder', root=sys.argv[1], size=64, stream=sys.argv[2]), batch_size=16, "
+                  "generator=C('dcgan', width=8), discriminator=C('dcgan', width=8), steps=20); "
+                  "ganzoo.build(recipe, device='cpu').fit(); print(open('/proc/self/status').read())")
+        env = {**os.environ, "GANZOO_CACHE_DIR": str(tmp_path / "cache")}
+        process = subprocess.Popen([sys.executable, "-c", script, str(root), stream], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        reader = 0
+        while process.poll() is None:
+            for child in _children(process.pid):
+                reader = max(reader, _private_kib(child))
+            time.sleep(0.02)
+        out, err = process.communicate()
+        assert process.returncode == 0, err
+        [hwm] = [int(line.split()[1]) for line in out.splitlines() if line.startswith("VmHWM:")]
+        return hwm * 1024, reader * 1024
+
+    (held, _), (streamed, reader) = peak("never"), peak("always")
+    assert held - streamed > decoded / 2, (held, streamed)  # the floats are not held...
+    assert 0 < reader < decoded / 4, reader  # ...nor gathered by a reading process
+
+
+def _status_kib(pid, field):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:  # the process has just ended
+        pass
+    return 0
+
+
+def _private_kib(pid):
+    """Memory the process does not share with its parent (what it has itself written or read)."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return 0
+    return sum(int(line.split()[1]) for line in rollup if line.startswith(("Private_Clean:", "Private_Dirty:")))
+
+
+def _children(pid):
+    try:
+        return [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                for c in (task / "children").read_text().split()]
+    except OSError:
+        return []
 
 
 # ----------------------------------------------------------------------------- evaluation
