@@ -26,7 +26,8 @@ from .registry import Registry, default_registry
 from .trainer import OptimizerFactory, Trainer, callback_key
 
 INIT_SAMPLES = 10_000
-"""Samples of a streamed dataset that data-dependent initialisation sees."""
+"""Samples of a streamed dataset that data-dependent initialisation sees at most
+(an even spread; all of them when it has no more)."""
 
 
 def check_compatible(generator: nn.Module, discriminator: nn.Module, spec: DataSpec) -> None:
@@ -137,9 +138,13 @@ def build(
     if any(hasattr(model, "init_from_data") for model in (generator, discriminator)):
         # Optional data-dependent initialisation (output biases from the data's
         # marginals, weight-norm scales from a first batch), from the whole
-        # training set (the first INIT_SAMPLES of a streamed one), so it is the
+        # training set (an even spread of INIT_SAMPLES of a larger streamed one:
+        # the only way a streamed run can differ from a held one), so it is the
         # same for every run of the recipe.
-        x = data.x if isinstance(data, TensorData) else data.take(torch.arange(min(len(data), INIT_SAMPLES))).x
+        if isinstance(data, TensorData):
+            x = data.x
+        else:
+            x = data.take(torch.arange(0, len(data), -(-len(data) // INIT_SAMPLES))).x
         for model in (generator, discriminator):
             if hasattr(model, "init_from_data"):
                 model.init_from_data(x)

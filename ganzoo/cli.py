@@ -23,7 +23,7 @@ from rich.table import Table
 
 from .callbacks import save_grid, save_scatter
 from .callbacks.samples import grid_layout
-from .data import DataFile
+from .data import DataFile, TensorData
 from .errors import GanzooError, TrainingDiverged
 from .factories import load_dataset
 from .files import check_output, json_text, os_error, write_text
@@ -31,11 +31,12 @@ from .kinds import KINDS
 from .metrics.classifier import SETTINGS, cache_paths, inspect_cache, load_cached, reference_classifier
 from .metrics.evaluate import evaluate, registered_metrics
 from .options import Seed, coerce
-from .recipe import Recipe, apply_overrides
+from .recipe import Component, Recipe, apply_overrides, parse_value
 from .recipe_file import SUFFIXES as RECIPE_SUFFIXES, read_recipe, recipe_toml
 from .registry import default_registry
 from .run import Run
 from .saved import load_run
+from .stream import StreamData, format_bytes, memory_budget
 from .settings import CACHE_DIR_ENV, DATA_DIR_ENV, DEBUG_ENV, data_dir as resolve_data_dir
 from .trainer import resolve_device, sample
 
@@ -147,7 +148,10 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("name", help="a registered recipe, or a recipe file")
     show.set_defaults(func=cmd_recipe_show)
 
-    data = sub.add_parser("data", help="which datasets are present where")
+    data = sub.add_parser("data", help="which datasets are present where; or read one and say what it holds")
+    data.add_argument("dataset", nargs="?", help="read this dataset (e.g. image-folder) and report its samples")
+    data.add_argument("--set", dest="options", action="append", default=[], metavar="OPTION=VALUE",
+                      help="an option of the dataset, e.g. --set root=~/photos --set size=64")
     data.add_argument("--data-dir", type=Path)
     data.set_defaults(func=cmd_data)
     for name, entry in _plugin_commands().items():
@@ -389,7 +393,45 @@ def cmd_recipe_show(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- data
+def _cmd_data_one(args: argparse.Namespace) -> int:
+    """Read one dataset with its options and say what it holds: samples, shape,
+    classes, held or streamed, and the files it left out."""
+    options = {}
+    for item in args.options:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise GanzooError(f"--set {item!r}: expected OPTION=VALUE, e.g. --set root=~/photos")
+        options[key.strip()] = parse_value(raw)
+    entry = default_registry().get("datasets", args.dataset)
+    data = load_dataset(Component(args.dataset, **options), args.data_dir)
+    spec = data.spec
+    table = Table(show_header=False)
+    table.add_row("dataset", f"{args.dataset} (plugin {entry.plugin})")
+    table.add_row("samples", f"{len(data):,}")
+    table.add_row("shape", "×".join(str(d) for d in spec.shape))
+    table.add_row("classes", "none (unlabelled)" if spec.num_classes is None else str(spec.num_classes))
+    if isinstance(data, StreamData):
+        held = f"streamed from disk by {data.workers} reading process(es) ({format_bytes(data.nbytes)} decoded)"
+    else:
+        held = "held in memory" + (f" ({format_bytes(data.x.nbytes)})" if isinstance(data, TensorData) else "")
+    table.add_row("training", f"{held}; memory budget {format_bytes(memory_budget())}")
+    skipped = getattr(data, "skipped", None)
+    if skipped is not None:
+        first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
+        table.add_row("skipped", escape(f"{len(skipped)} unreadable file(s){first}"))
+    where = getattr(data, "location", None)
+    if where is not None:
+        table.add_row("location", escape(str(where)))
+    console.print(table)
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
+    if args.dataset is not None:
+        return _cmd_data_one(args)
+    if args.options:
+        raise GanzooError("ganzoo data: --set gives a dataset's options; name the dataset too, e.g. "
+                          "ganzoo data image-folder --set root=~/photos")
     root = resolve_data_dir(args.data_dir)
     source = "--data-dir" if args.data_dir else (f"${DATA_DIR_ENV}" if os.environ.get(DATA_DIR_ENV) else "default")
     console.print(f"data directory: {root} ({source})")

@@ -78,6 +78,10 @@ def register_datasets(register):
     ``ganzoo data`` reports each dataset as present, damaged or missing from it.
     A dataset whose files are elsewhere (a folder named in its options) returns
     ``[]`` and may say where in a ``location`` attribute (a string).
+    ``ganzoo data NAME --set option=value`` reads one dataset and reports its
+    samples, shape, classes and whether it is held or streamed, plus, when the
+    returned data has them, its ``skipped`` files (a list of ``(file, why)``)
+    and its ``location``.
     """
 
 

@@ -109,17 +109,44 @@ class _EpochBatches:
 
 
 def _started(loader: DataLoader) -> Iterator[Any]:
-    """``iter(loader)``, without the SIGCHLD handler torch installs when it starts
-    workers: that handler raises wherever the training process happens to be when
-    a worker dies, half-way through a step. Without it, a dead worker is found
-    when its batch is due (within seconds), before the step that needs it."""
-    if threading.current_thread() is not threading.main_thread():
-        return iter(loader)
-    before = signal.getsignal(signal.SIGCHLD)
+    """``iter(loader)``, without the SIGCHLD handler torch installs (once per
+    process) when it first starts workers: that handler raises wherever the
+    training process happens to be when a worker dies, half-way through a step.
+    Without it, a dead worker is found when its batch is due (within seconds),
+    inside :func:`read`, before the step that needs it."""
+    it = iter(loader)
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.getsignal(signal.SIGCHLD)
+        if getattr(handler, "__module__", "").startswith("torch.utils.data"):
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    return it
+
+
+def read(loader: DataLoader) -> Iterator[Any]:
+    """The batches of ``loader``; a reading process that raised or died is one
+    line (:class:`~ganzoo.errors.DataUnreadable`), and however reading ends (an
+    error, Ctrl-C, the consumer stopping) the reading processes are shut down."""
+    it = _started(loader)
+    failure = None
     try:
-        return iter(loader)
+        while True:
+            try:
+                batch = next(it)
+            except StopIteration:
+                return
+            except Exception as exc:  # noqa: BLE001 - the items are a plugin's code, run in another process
+                # A worker's exception arrives with its traceback as text; its last line is the error itself.
+                lines = [line for line in str(exc).strip().splitlines() if line.strip()] or [type(exc).__name__]
+                failure = lines[-1].strip()
+                break
+            yield batch
     finally:
-        signal.signal(signal.SIGCHLD, before)
+        # Explicitly: a traceback that keeps the iterator alive would keep its workers alive.
+        getattr(it, "_shutdown_workers", lambda: None)()
+        del it
+    # Raised outside the handler, so that no chained exception holds the loader's frames.
+    raise DataUnreadable(f"reading the data failed: {failure}; set dataset.workers=0 to read in the training "
+                         "process and see where")
 
 
 class StreamData(Data):
@@ -178,32 +205,12 @@ class StreamData(Data):
         y = None if self.y is None else self.y[torch.as_tensor(index, device=self._device)]
         return Batch(x=x, y=y)
 
-    def _read(self, loader: DataLoader) -> Iterator[Tensor | ReadFailed]:
-        """The loader's batches; a reading process that raised or died is one line."""
-        it = _started(loader)
-        while True:
-            try:
-                batch = next(it)
-            except StopIteration:
-                return
-            except Exception as exc:  # noqa: BLE001 - the items are a plugin's code, run in another process
-                # A worker's exception arrives with its traceback as text; its last line is the error itself.
-                lines = [line for line in str(exc).strip().splitlines() if line.strip()] or [type(exc).__name__]
-                failure = lines[-1].strip()
-                break
-            yield batch
-        # Raised outside the handler and with the loader dropped, so that nothing (no chained
-        # exception's frames) keeps its worker processes alive after the error.
-        del it
-        raise DataUnreadable(f"reading the data failed: {failure}; set dataset.workers=0 to read in the training "
-                             "process and see where")
-
     def take(self, index: Tensor) -> Batch:
         """The samples at ``index``, read now (by the workers, in batches of 256)."""
         rows = index.cpu().tolist()
         chunks = [rows[i : i + 256] for i in range(0, len(rows), 256)]
         parts = [self._batch(pixels, chunk)
-                 for pixels, chunk in zip(self._read(self._loader(chunks, min(self.workers, len(chunks)))), chunks)]
+                 for pixels, chunk in zip(read(self._loader(chunks, min(self.workers, len(chunks)))), chunks)]
         if not parts:
             return Batch(x=torch.empty(0, *self.spec.shape, device=self._device),
                          y=None if self.y is None else self.y[:0])
@@ -214,5 +221,5 @@ class StreamData(Data):
         """The batches :meth:`Data.batches` would give, read ahead by the workers."""
         sampler = _EpochBatches(self, seed, batch_size, epoch, cursor)
         indices = iter(_EpochBatches(self, seed, batch_size, epoch, cursor))
-        for pixels in self._read(self._loader(sampler, self.workers)):
+        for pixels in read(self._loader(sampler, self.workers)):
             yield self._batch(pixels, next(indices))

@@ -263,7 +263,9 @@ class Trainer:
             except TrainingDiverged as exc:
                 self.diverged = str(exc)
             except DataUnreadable as exc:
-                unreadable = exc
+                # A signal sent to the whole process group (Ctrl-C aside) also ends the reading
+                # processes; then the run was stopped, not failed.
+                unreadable = None if stop.is_set() else exc
             finally:
                 self._close_batches()
             self.interrupted = stop.is_set()

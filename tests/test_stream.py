@@ -104,7 +104,7 @@ def test_training_on_a_stream_equals_training_in_memory_and_resumes_exactly(digi
 @pytest.mark.parametrize("fault, message", [
     ({"bad": [100]}, "a sample could not be read: digit-100.png: image file is truncated"),
     ({"raises": [100]}, "reading the data failed: KeyError: 'no digit 100'"),
-    ({"die": [100]}, "reading the data failed: DataLoader worker .* exited unexpectedly"),
+    ({"die": [100]}, "reading the data failed: DataLoader worker .* (exited unexpectedly|is killed by signal)"),
 ])
 def test_a_read_that_fails_mid_run_is_one_line_and_the_last_finished_step_is_saved(digits, tmp_path, fault,
                                                                                     message):

@@ -39,7 +39,7 @@ from ganzoo import (DataFile, DataSpec, GanzooError, NonNegativeInt, PositiveInt
                     memory_budget)
 from ganzoo.files import atomic_write
 from ganzoo.settings import MEMORY_BUDGET_ENV, cache_dir
-from ganzoo.stream import default_workers, format_bytes
+from ganzoo.stream import default_workers, format_bytes, read
 
 log = logging.getLogger("ganzoo")
 
@@ -121,7 +121,7 @@ def _read_all(images: FolderImages, keep: bool, bad: str, workers: int) -> dict:
     label = f"image-folder: reading {len(images)} images under {images.root} (once; cached)"
     if not console.is_terminal and len(images) >= 5000:
         print(label, file=sys.stderr, flush=True)
-    chunks = track(loader, description=label, console=console, transient=True,
+    chunks = track(read(loader), total=len(loader), description=label, console=console, transient=True,
                    disable=not console.is_terminal or len(images) < 1000)
     row = 0
     for chunk in chunks:
@@ -227,9 +227,12 @@ def image_folder(data_dir: Path, root: str | None = None, size: PositiveInt = 64
     lo, hi = value_range
     spec = DataSpec((channels, size, size), num_classes=num_classes, value_range=(lo, hi))
     if streaming:
-        return StreamData(FolderImages(folder, loaded["files"], size, channels), spec, y,
+        data = StreamData(FolderImages(folder, loaded["files"], size, channels), spec, y,
                           convert=functools.partial(_to_range, lo=lo, hi=hi), reference=reference, workers=workers)
-    return TensorData(_to_range(loaded["x"], lo, hi), spec, y=y, reference=reference)
+    else:
+        data = TensorData(_to_range(loaded["x"], lo, hi), spec, y=y, reference=reference)
+    data.skipped, data.location = loaded["skipped"], folder  # what `ganzoo data image-folder` reports
+    return data
 
 
 def _locate(data_dir: Path) -> list[DataFile]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from ganzoo import Component, GanzooError, load_dataset
+from ganzoo import Component, GanzooError, load_dataset, memory_budget
 from ganzoo.metrics.classifier import ClassifierReference
 
 from .folder import image_files, folder_key
@@ -44,7 +44,11 @@ def folder_reference(data_dir=None, cache=None, dataset: Component | None = None
 
     def load():
         data = load_dataset(dataset.replace(value_range=(0.0, 1.0), split="train"), data_dir)
-        rows = torch.arange(0, len(data), -(-len(data) // MAX_IMAGES))  # every image, or an even spread
+        # Every image, or an even spread of as many as fit a quarter of the memory budget
+        # (they are held as floats while the classifier trains): a streamed folder stays bounded.
+        fits = memory_budget() // (4 * 4 * channels * size * size)
+        most = max(1_000, min(MAX_IMAGES, fits))
+        rows = torch.arange(0, len(data), -(-len(data) // most))
         images = data.take(rows)  # read now if the folder is streamed
         held = torch.arange(len(rows)) % HELD_OUT == HELD_OUT - 1
         return images.x[~held], images.y[~held], images.x[held], images.y[held]

@@ -154,7 +154,8 @@ class TestError(Metric):
         return None
 
     def __call__(self, ev: Evaluation) -> dict[str, float]:
-        return test_error(ev.classify, ev.test.x, ev.test.y)
+        whole = ev.test.take(torch.arange(len(ev.test)))  # the samples, also when streamed from disk
+        return test_error(ev.classify, whole.x, whole.y)
 
 
 METRICS: dict[str, Metric] = {

@@ -96,6 +96,10 @@ def semi_supervised(root: Path, base: str = "mnist", labels: int = 100, label_se
         return data  # evaluation data keeps its labels; only training labels are scarce
     if data.y is None or data.spec.num_classes is None:
         raise GanzooError(f"dataset {base!r} has no labels to keep some of; use a labelled dataset such as mnist")
+    if not isinstance(data, TensorData):
+        raise GanzooError(f"semi-supervised: dataset {base!r} is streamed from disk ({type(data).__name__}); the "
+                          "labelled subset is mixed into batches from memory, so set its stream option to never "
+                          f"(--set dataset.stream=never) or use a smaller {base}")
     index = choose_labelled(data.y, labels, data.spec.num_classes, label_seed)
     return SemiSupervisedData(data.x, data.y, index, data.spec, second_unlabelled=second_unlabelled,
                               reference=data.reference)

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import time
@@ -199,6 +200,19 @@ def test_dcgan_cifar10_trains_from_the_command_line(tmp_path, digits):
     assert checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")["data_spec"]["shape"] == [3, 32, 32]
 
 
+def test_ganzoo_data_reads_a_folder_and_reports_its_images_classes_and_skipped_files(photos, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["data", "image-folder", "--set", f"root={photos}", "--set", "size=28", "--set", "channels=1",
+                 "--set", "labels=folders"]) == 0
+    out = capsys.readouterr().out
+    assert "122" in out and "1×28×28" in out and "held in memory" in out
+    assert "2 unreadable file(s) (first: 3/cut.png: image file is truncated)" in out
+    assert main(["data", "image-folder", "--set", f"root={photos}", "--set", "stream=always"]) == 0
+    assert "streamed from disk" in capsys.readouterr().out
+    assert main(["data", "image-folder", "--set", "size=28"]) == 2  # no root: one line
+    assert "which folder?" in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------------------- streaming
 def _batches(data, n, batch_size=16, seed=3):
     stream = data.batches(seed, batch_size)
@@ -259,10 +273,28 @@ def test_a_file_that_goes_bad_while_streaming_stops_the_run_in_one_line_with_its
     os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     capsys.readouterr()
     assert main(["run", "--resume", str(run / "checkpoints" / "last.pt"), "--set", "steps=40"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "0007.png" in err and "could not be read" in err and "Traceback" not in err
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    last = err.splitlines()[-1]
+    assert "0007.png" in last and "could not be read" in last
     saved = checkpoint.load(run / "checkpoints" / "last.pt")
     assert 2 <= saved["step"] < 40  # the steps before the bad file are kept
+
+
+def test_a_reading_process_that_dies_while_a_folder_is_first_read_is_one_line(photos, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANZOO_CACHE_DIR", str(tmp_path / "cache"))  # not decoded yet: every file is read
+    decode = folder_module.decode
+
+    def dies_on_one(path, *args):
+        if path.name == "0050.png":
+            os.kill(os.getpid(), signal.SIGKILL)  # in the reading process (forked with this patch)
+        return decode(path, *args)
+
+    monkeypatch.setattr(folder_module, "decode", dies_on_one)
+    for stream in ("never", "always"):
+        with pytest.raises(GanzooError, match="reading the data failed: DataLoader worker") as info:
+            _folder(photos, size=16, stream=stream, workers=1)
+        assert "\n" not in str(info.value)
 
 
 def test_a_folder_larger_than_memory_trains_in_bounded_memory(tmp_path):
