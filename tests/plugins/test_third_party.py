@@ -46,7 +46,7 @@ HINGE = """
 
     @ganzoo.hookimpl
     def register_losses(register):
-        register("hinge", Hinge)
+        register("margin-hinge", Hinge)
 """
 
 BROKEN = """
@@ -70,15 +70,15 @@ def env_with(site, **extra):
 def test_installed_plugin_components_are_listed_and_trainable(cli, site, tmp_path):
     result = cli("list", "losses", env=env_with(site))
     assert result.returncode == 0, result.stderr
-    assert "hinge" in result.stdout and "ganzoo_hinge" in result.stdout
-    run = cli("run", "vanilla-mnist", "--set", "loss=hinge", "--set", "steps=3", "--set", "batch_size=16",
+    assert "margin-hinge" in result.stdout and "ganzoo_hinge" in result.stdout
+    run = cli("run", "vanilla-mnist", "--set", "loss=margin-hinge", "--set", "steps=3", "--set", "batch_size=16",
               "--out", str(tmp_path / "run"), env=env_with(site))
     assert run.returncode == 0, run.stderr
     # The plugin's loss trained the run: its own logged value, finite losses, weights moved.
     (logged,) = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert all(math.isfinite(logged[k]) for k in ("d_loss", "g_loss", "hinge_real")) and logged["hinge_real"] >= 0
     state = ganzoo.checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")
-    assert state["recipe"]["loss"]["name"] == "hinge"
+    assert state["recipe"]["loss"]["name"] == "margin-hinge"
     # The nets' initial weights, built here without the plugin: the loss takes no part in them.
     recipe = ganzoo.Recipe.from_dict(state["recipe"]).replace(loss=ganzoo.Component("non-saturating"))
     initial = ganzoo.build(recipe, device="cpu")
@@ -105,7 +105,7 @@ def test_a_broken_plugin_costs_one_warning_line_and_nothing_else(cli, site):
 def test_disabling_the_broken_plugin_silences_it(cli, site):
     result = cli("list", "losses", env=env_with(site, GANZOO_DISABLE_PLUGINS="ganzoo_broken"))
     assert result.returncode == 0 and result.stderr.strip() == ""
-    assert "hinge" in result.stdout
+    assert "margin-hinge" in result.stdout
 
 
 def install_example(tmp_path: Path, example: str) -> Path:
