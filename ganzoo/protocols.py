@@ -70,7 +70,11 @@ class Loss(Protocol):
     Each returns ``(scalar, logs)``: the trainer back-propagates the scalar
     through the network being trained (the other is frozen) and averages
     ``logs``, a dict of detached scalar tensors, over ``log_every`` steps. See
-    ``PROBABILITY_LOGS`` for the names the core reads.
+    ``PROBABILITY_LOGS`` for the names the core reads. A loss with state (a
+    count of updates, as lazy R1 keeps) has ``state_dict()`` and
+    ``load_state_dict(state)``, saved in checkpoints under ``"loss"``. Most
+    losses subclass ``ganzoo.losses.ScoreLoss`` and write only ``d_loss(real,
+    fake)`` and ``g_loss(fake, real)`` on D's scores.
     """
 
     def discriminator_loss(self, batch: Batch, generator: nn.Module,

@@ -448,6 +448,7 @@ class Trainer:
             "rng": rng,
             "recipe": None if self.recipe is None else dict(self.recipe),
             "data_spec": self.data.spec.to_dict(),
+            "loss": self.loss.state_dict() if hasattr(self.loss, "state_dict") else None,
             "callbacks": {key: cb.state_dict() for key, cb in self._stateful_callbacks().items()},
         }
 
@@ -483,6 +484,8 @@ class Trainer:
                               "use a checkpoint written by Trainer.save or ganzoo run") from None
         self.step, self.epoch, self._cursor = step, epoch, cursor
         self._close_batches()
+        if hasattr(self.loss, "load_state_dict") and state.get("loss") is not None:
+            self.loss.load_state_dict(state["loss"])
         if self.device.type == "cuda" and "cuda" in state["rng"]:
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
         saved = state.get("callbacks", {})

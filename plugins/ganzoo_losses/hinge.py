@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor
 
-from ganzoo import Batch, GANLoss, discriminate, generate
+from ganzoo.losses import ScoreLoss
 
 
-class HingeLoss(GANLoss):
+class HingeLoss(ScoreLoss):
     """Hinge loss on D's raw scores (margin 1), G's loss the negated fake score."""
 
-    def discriminator_loss(self, batch: Batch, generator: nn.Module, discriminator: nn.Module):
-        fake = generate(generator, len(batch), batch.y, batch.x.device)
-        real = discriminate(discriminator, batch.x, batch.y)
-        fake_scores = discriminate(discriminator, fake, batch.y)
-        loss = F.relu(1 - real).mean() + F.relu(1 + fake_scores).mean()
+    def d_loss(self, real: Tensor, fake: Tensor):
+        loss = F.relu(1 - real).mean() + F.relu(1 + fake).mean()
         with torch.no_grad():
-            logs = {"real_score": real.mean(), "fake_score": fake_scores.mean()}
+            logs = {"real_score": real.mean(), "fake_score": fake.mean()}
         return loss, logs
 
-    def generator_loss(self, batch: Batch, generator: nn.Module, discriminator: nn.Module):
-        fake = generate(generator, len(batch), batch.y, batch.x.device)
-        return -discriminate(discriminator, fake, batch.y).mean(), {}
+    def g_loss(self, fake: Tensor, real: Tensor | None) -> Tensor:
+        return -fake.mean()
