@@ -9,8 +9,28 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-__all__ = ["GaussianNoise", "Maxout", "WeightNormLinear", "init_linears"]
+__all__ = ["GaussianNoise", "Maxout", "WeightNormLinear", "init_linears", "spectral_norm"]
+
+_NORMALISED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.Embedding)
+
+
+def spectral_norm(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) of every linear, convolution and
+    embedding layer in ``module``, through torch's parametrization; returns ``module``.
+
+    Each weight is divided by its largest singular value, estimated by one step of
+    power iteration per forward pass in training mode (the estimate is kept in
+    buffers, so it is saved and resumed with the weights). Layers already
+    normalised are left as they are, so a wrapper can normalise its whole tree
+    after building its trunk.
+    """
+    for layer in list(module.modules()):
+        if isinstance(layer, _NORMALISED) and not parametrize.is_parametrized(layer, "weight"):
+            _spectral_norm(layer)
+    return module
 
 
 def init_linears(module: nn.Module, init_range: float | None = None, init_std: float | None = None) -> None:

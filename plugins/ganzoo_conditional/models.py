@@ -17,6 +17,7 @@ from torch import Tensor, nn
 import ganzoo
 from ganzoo import (Component, DataSpec, Discriminator, GanzooError, Generator, PositiveFloat, PositiveInt, Probability,
                     feature_width, output_activation)
+import ganzoo.nn
 from ganzoo.nn import Maxout, init_linears
 
 
@@ -66,13 +67,15 @@ class ConditionalMLPGenerator(Generator):
 
 class ConditionalMaxoutDiscriminator(Discriminator):
     """Mirza & Osindero's D: x → maxout 240×5 and one-hot y → maxout 50×5, joined →
-    maxout 240×4 → one logit, dropout 0.5 on every layer's input but the label."""
+    maxout 240×4 → one logit, dropout 0.5 on every layer's input but the label.
+    ``spectral_norm`` normalises every linear piece (Miyato et al. 2018)."""
 
     conditional = True
 
     def __init__(self, spec: DataSpec, x_hidden: PositiveInt = 240, y_hidden: PositiveInt = 50,
                  hidden: PositiveInt = 240, pieces: tuple[PositiveInt, PositiveInt, PositiveInt] = (5, 5, 4),
-                 dropout: Probability = 0.5, init_range: PositiveFloat | None = 0.005) -> None:
+                 dropout: Probability = 0.5, init_range: PositiveFloat | None = 0.005,
+                 spectral_norm: bool = False) -> None:
         super().__init__()
         self.num_classes = num_classes(spec, "conditional-maxout discriminator")
         size = int(torch.tensor(tuple(spec.shape)).prod())
@@ -82,6 +85,8 @@ class ConditionalMaxoutDiscriminator(Discriminator):
         self.joint = nn.Sequential(nn.Dropout(dropout), Maxout(x_hidden + y_hidden, hidden, pieces[2]))
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, 1))
         init_linears(self, init_range)
+        if spectral_norm:
+            ganzoo.nn.spectral_norm(self)
 
     def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The joint maxout layer's activations."""
@@ -129,11 +134,13 @@ class ProjectionDiscriminator(Discriminator):
     ``trunk`` names the discriminator whose features φ are used (e.g. ``"dcgan"``);
     the other options go to it. The trunk's own read-out stays in the module,
     unused, so that its parameters keep the names the trunk gives them.
+    ``spectral_norm`` normalises every layer, the trunk's, the read-out and the
+    class embedding (as SNGAN's projection discriminator; Miyato et al. 2018).
     """
 
     conditional = True
 
-    def __init__(self, spec: DataSpec, trunk: str = "dcgan", **options: Any) -> None:
+    def __init__(self, spec: DataSpec, trunk: str = "dcgan", spectral_norm: bool = False, **options: Any) -> None:
         super().__init__()
         self.num_classes = num_classes(spec, f"projection discriminator on {trunk!r}")
         self.trunk = ganzoo.create("discriminators", Component(trunk, **options), spec)
@@ -143,6 +150,8 @@ class ProjectionDiscriminator(Discriminator):
         self.linear = nn.Linear(width, 1)
         self.embed = nn.Embedding(self.num_classes, width)
         nn.init.normal_(self.embed.weight, 0.0, 0.02)
+        if spectral_norm:
+            ganzoo.nn.spectral_norm(self)
 
     def init_from_data(self, x: Tensor) -> None:
         """The trunk's data-dependent initialisation, if it has one."""

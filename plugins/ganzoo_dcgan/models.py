@@ -10,8 +10,11 @@ the side, from 7×7 for 28×28 images and from 4×4 for 32 and 64.
 from __future__ import annotations
 
 import torch
+from typing import Literal
+
 from torch import Tensor, nn
 
+import ganzoo.nn
 from ganzoo import DataSpec, Discriminator, GanzooError, Generator, PositiveInt, output_activation
 
 
@@ -42,7 +45,7 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.normal_(layer.weight, 0.0, 0.02)
             if getattr(layer, "bias", None) is not None:
                 nn.init.zeros_(layer.bias)
-        elif isinstance(layer, nn.BatchNorm2d):
+        elif isinstance(layer, (nn.BatchNorm2d, nn.GroupNorm)):
             nn.init.normal_(layer.weight, 1.0, 0.02)
             nn.init.zeros_(layer.bias)
 
@@ -80,20 +83,32 @@ class DCGANDiscriminator(Discriminator):
 
     The last layer is a convolution over the whole start×start map, i.e. a linear
     read-out of :meth:`features` (width 64 at 28×28: 1×28×28 → 64×14×14 → 128×7×7 → 1).
+    ``norm`` replaces the paper's BatchNorm: ``layer`` (over each sample's
+    channels and positions) or ``none``, as WGAN-GP's critic needs (Gulrajani et
+    al. 2017, Section 4: BatchNorm makes one sample's gradient depend on the
+    batch). ``spectral_norm`` normalises every convolution (Miyato et al. 2018).
     """
 
-    def __init__(self, spec: DataSpec, width: PositiveInt = 64) -> None:
+    def __init__(self, spec: DataSpec, width: PositiveInt = 64, norm: Literal["batch", "layer", "none"] = "batch",
+                 spectral_norm: bool = False) -> None:
         super().__init__()
         channels, size = image_spec(spec, "the dcgan discriminator")
         start, doublings = ladder(size)
         widths = [width * 2 ** i for i in range(doublings)]  # e.g. [64, 128]
         layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for a, b in zip(widths, widths[1:]):
-            layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.LeakyReLU(0.2, True)]
+            if norm == "none":
+                layers += [nn.Conv2d(a, b, 4, 2, 1)]
+            else:
+                layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False),
+                           nn.BatchNorm2d(b) if norm == "batch" else nn.GroupNorm(1, b)]
+            layers.append(nn.LeakyReLU(0.2, True))
         self.body = nn.Sequential(*layers)
         self.head = nn.Conv2d(widths[-1], 1, start, 1, 0)
         self.feature_shape = (widths[-1], start, start)
         dcgan_init(self)
+        if spectral_norm:
+            ganzoo.nn.spectral_norm(self)
 
     def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The last convolutional block's activations, flattened (``width·2^(k-1)·start²`` values)."""

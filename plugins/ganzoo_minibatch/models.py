@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 import ganzoo
+import ganzoo.nn
 from ganzoo import Component, DataSpec, Discriminator, GanzooError, NonNegativeInt, PositiveInt, feature_width
 
 from .layer import MinibatchDiscrimination
@@ -25,10 +26,12 @@ class MinibatchDiscriminator(Discriminator):
     ``trunk`` names the discriminator; ``kernels`` (B) and ``kernel_dim`` (C) size
     the layer; ``init_batch`` real samples initialise it (0: no data-dependent init); other options go to the trunk.
     The trunk's own read-out stays in the module, unused, so its parameters keep their names.
+    ``spectral_norm`` normalises the trunk's layers and the read-out (Miyato et al.
+    2018); the minibatch layer's tensor T is not a weight matrix and stays as it is.
     """
 
     def __init__(self, spec: DataSpec, trunk: str = "dcgan", kernels: PositiveInt = 100, kernel_dim: PositiveInt = 5,
-                 init_batch: NonNegativeInt = 100, **options: Any) -> None:
+                 init_batch: NonNegativeInt = 100, spectral_norm: bool = False, **options: Any) -> None:
         super().__init__()
         self.trunk = ganzoo.create("discriminators", Component(trunk, **options), spec)
         if getattr(self.trunk, "conditional", False):
@@ -38,6 +41,8 @@ class MinibatchDiscriminator(Discriminator):
         self.minibatch = MinibatchDiscrimination(width, kernels, kernel_dim)
         self.head = nn.Linear(width + kernels, 1)
         self.init_batch = init_batch
+        if spectral_norm:
+            ganzoo.nn.spectral_norm(self)
 
     @torch.no_grad()
     def init_from_data(self, x: Tensor) -> None:

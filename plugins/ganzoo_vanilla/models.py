@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from ganzoo import (DataSpec, Discriminator, Generator, PositiveFloat, PositiveInt, Probability, Widths,
                     output_activation)
+import ganzoo.nn
 from ganzoo.nn import Maxout, init_linears
 
 
@@ -73,9 +74,13 @@ class MLPGenerator(Generator):
 
 
 class MLPDiscriminator(Discriminator):
-    """MLP discriminator: flattened data → LeakyReLU hidden layers → one logit."""
+    """MLP discriminator: flattened data → LeakyReLU hidden layers → one logit.
 
-    def __init__(self, spec: DataSpec, hidden: Widths = (512, 256), dropout: Probability = 0.0) -> None:
+    ``spectral_norm`` normalises every layer (Miyato et al. 2018).
+    """
+
+    def __init__(self, spec: DataSpec, hidden: Widths = (512, 256), dropout: Probability = 0.0,
+                 spectral_norm: bool = False) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(spec.shape)
@@ -87,6 +92,8 @@ class MLPDiscriminator(Discriminator):
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(width, 1)
         self.in_features = math.prod(spec.shape)
+        if spectral_norm:
+            ganzoo.nn.spectral_norm(self)
 
     def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The last hidden layer's activations."""
@@ -101,12 +108,13 @@ class MaxoutDiscriminator(Discriminator):
 
     Weights start U(−init_range, init_range) as in the paper's code, or N(0, init_std²)
     (PacGAN's; it replaces ``init_range`` when given); biases 0. ``init_range=None``
-    without ``init_std`` keeps PyTorch's default.
+    without ``init_std`` keeps PyTorch's default. ``spectral_norm`` normalises
+    every linear piece (Miyato et al. 2018).
     """
 
     def __init__(self, spec: DataSpec, hidden: Widths = (240, 240), pieces: PositiveInt = 5,
                  input_dropout: Probability = 0.2, dropout: Probability = 0.5, init_range: PositiveFloat | None = 0.005,
-                 init_std: float | None = None) -> None:
+                 init_std: float | None = None, spectral_norm: bool = False) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(spec.shape)
@@ -117,6 +125,8 @@ class MaxoutDiscriminator(Discriminator):
         self.body = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Dropout(dropout if hidden else input_dropout), nn.Linear(width, 1))
         init_linears(self, init_range, init_std)
+        if spectral_norm:
+            ganzoo.nn.spectral_norm(self)
 
     def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The last maxout layer's activations."""

@@ -85,3 +85,16 @@ def test_recipes_train_on_real_data(recipe, dataset, data_dir):
     assert trainer.step == 3 and math.isfinite(trainer.last_metrics["d_loss"])
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.generator.parameters()))
     assert trainer.sample(2).shape == (2, *trainer.data.spec.shape)
+
+
+@pytest.mark.parametrize("norm", ["layer", "none"])
+def test_a_critic_without_batchnorm_scores_each_sample_on_its_own(norm):
+    """WGAN-GP's penalty needs each sample's gradient to be its own (Gulrajani et al.
+    2017, Section 4): with norm=layer or none, a sample's score in training mode does
+    not depend on the rest of the batch; with the paper's BatchNorm it does."""
+    torch.manual_seed(0)
+    x = torch.randn(8, 1, 28, 28)
+    for which, independent in ((norm, True), ("batch", False)):
+        d = ganzoo.create("discriminators", Component("dcgan", width=8, norm=which), DataSpec((1, 28, 28))).train()
+        alone, together = d(x[:2]), d(x)[:2]
+        assert torch.allclose(alone, together, atol=1e-5) == independent, which
