@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
+from .augment import augment_inputs, check_augmentation
 from .callbacks import EMA, Evaluate
 from .components import DataSpec, discriminate, generate
 from .data import TensorData
@@ -130,6 +131,7 @@ def build(
     :class:`ganzoo.Run` honours them."""
     registry = registry or default_registry()
     watching = recipe_callbacks(recipe, data_dir, registry)  # checked before the data is loaded
+    augmentation = None if recipe.augment is None else create("augmentations", recipe.augment, registry=registry)
     data = load_dataset(recipe.dataset, data_dir, registry)
     torch.manual_seed(recipe.seed)
     generator = create("generators", recipe.generator, data.spec, registry=registry)
@@ -149,6 +151,9 @@ def build(
             if hasattr(model, "init_from_data"):
                 model.init_from_data(x)
     check_compatible(generator, discriminator, data.spec)
+    if augmentation is not None:
+        check_augmentation(augmentation, data.spec)
+        augment_inputs(discriminator, augmentation)
     return Trainer(
         generator, discriminator, loss, data,
         batch_size=recipe.batch_size, steps=recipe.steps, epochs=recipe.epochs,

@@ -126,6 +126,21 @@ def register_schedules(register):
 
 
 @hookspec
+def register_augmentations(register):
+    """Register augmentations of D's input: ``register(name, factory, description=None)``.
+
+    ``factory(**options)`` returns a callable ``augment(x) -> x'`` on a batch of
+    samples ``(n, *spec.shape)``, keeping the shape and differentiable in ``x``
+    (G is trained through it), drawing its randomness from torch's global
+    generator on ``x``'s device (so runs are reproducible and resume exactly). A
+    recipe names one in its ``augment`` field (``--set augment=diffaugment``);
+    it is then applied to every input of D's ``forward`` in training mode,
+    real and generated alike, in both phases, and never in evaluation
+    (``ganzoo.augment.augment_inputs``).
+    """
+
+
+@hookspec
 def register_callbacks(register):
     """Register callbacks a recipe can list: ``register(name, factory, description=None)``.
 

@@ -33,6 +33,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("datasets", "dataset", inputs=1),  # the data root
     Kind("optimizers", "optimizer", inputs=1),  # the parameters
     Kind("schedules", "schedule"),
+    Kind("augmentations", "augmentation"),
     Kind("callbacks", "callback"),
     Kind("metrics", "metric"),
     Kind("references", "reference", inputs=3),  # the data root, the cache folder, the dataset

@@ -74,7 +74,9 @@ class Recipe:
     set, a moving average of D's weights (that rate per step) is kept, saved and
     used for evaluating a discriminator that classifies. ``schedule`` names a
     registered schedule that sets both optimisers' learning rates and momenta
-    from the step count; ``callbacks`` names registered callbacks that watch the run.
+    from the step count; ``augment`` a registered augmentation applied to every
+    input of D in training (real and generated alike, e.g. DiffAugment);
+    ``callbacks`` names registered callbacks that watch the run.
     """
 
     dataset: Component = _names("datasets")
@@ -84,6 +86,7 @@ class Recipe:
     g_optim: Component = _names("optimizers", default_factory=_default_optim)
     d_optim: Component = _names("optimizers", default_factory=_default_optim)
     schedule: Component | None = _names("schedules", default=None)
+    augment: Component | None = _names("augmentations", default=None)
     callbacks: tuple[Component, ...] = _names("callbacks", default=())
     batch_size: int = 64
     steps: int | None = None
