@@ -92,13 +92,16 @@ def optimizer(component: Component | str, registry: Registry | None = None) -> O
 def recipe_callbacks(recipe: Recipe, data_dir: str | os.PathLike | None = None,
                      registry: Registry | None = None) -> list[Any]:
     """The callbacks the recipe's fields ask for, in the order they run: its
-    schedule, the average of D (``d_ema``), the callbacks it lists, evaluation."""
+    schedule, the averages of D and G (``d_ema``, ``g_ema``), the callbacks it
+    lists, evaluation."""
     registry = registry or default_registry()
     callbacks: list[Any] = []
     if recipe.schedule is not None:
         callbacks.append(create("schedules", recipe.schedule, registry=registry))
     if recipe.d_ema is not None:
         callbacks.append(EMA("discriminator", recipe.d_ema))  # before checkpoints: saved up to date
+    if recipe.g_ema is not None:
+        callbacks.append(EMA("generator", 1 - recipe.g_ema))  # g_ema is the decay; EMA takes the rate
     for component in recipe.callbacks:
         callback = create("callbacks", component, registry=registry)
         if hasattr(callback, "state_dict") and not getattr(callback, "state_key", None):

@@ -116,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--device", default="auto")
     sample.add_argument("--data-dir", type=Path, help="dataset folder, for the modes of 2-d data")
+    sample.add_argument("--no-average", dest="average", action="store_false",
+                        help="sample G's trained weights even when the run kept a moving average (g_ema)")
     sample.set_defaults(func=cmd_sample)
 
     ev = sub.add_parser("eval", help="measure a checkpoint's generator (FD, precision/recall, Parzen, modes)")
@@ -128,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
     ev.add_argument("--device", default="auto")
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--no-average", dest="average", action="store_false",
+                    help="measure G's trained weights even when the run kept a moving average (g_ema)")
     ev.set_defaults(func=cmd_eval)
 
     clf = sub.add_parser("classifier", help="the reference classifiers whose features evaluation measures in")
@@ -269,11 +273,18 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_generator(path: Path, device_name: str):
-    """The generator saved in a checkpoint, with the run it came from and the device."""
+def _load_generator(path: Path, device_name: str, average: bool = True):
+    """The generator saved in a checkpoint (its moving average when the run kept one
+    and ``average``), with the run it came from and the device; says which it is."""
     run = load_run(path)
     device = resolve_device(device_name)
-    return run.generator(device), run, device
+    generator = run.generator(device, average=average)
+    if run.has_average and average:
+        console.print(f"using the moving average of G (g_ema {run.recipe.g_ema}); --no-average for the trained weights",
+                      soft_wrap=True)
+    elif run.has_average:
+        console.print("using G's trained weights, not its moving average (--no-average)")
+    return generator, run, device
 
 
 # --------------------------------------------------------------------------- sample, eval
@@ -286,7 +297,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise GanzooError(f"-n must be at least 1, got {args.n}")
     seed = coerce(args.seed, Seed, "--seed")
     output = check_output(args.output, (".png",), "-o")
-    generator, run, device = _load_generator(args.checkpoint, args.device)
+    generator, run, device = _load_generator(args.checkpoint, args.device, args.average)
     recipe, spec, state = run.recipe, run.spec, run.state
     if spec.shape == (2,) and args.label is None:
         n = args.n or 2500
@@ -325,7 +336,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if not metrics:
             raise GanzooError(f"--metrics {args.metrics!r} names no metric; choose from "
                               f"{', '.join(registered_metrics())}")
-    generator, run, device = _load_generator(args.checkpoint, args.device)
+    generator, run, device = _load_generator(args.checkpoint, args.device, args.average)
     recipe, state = run.recipe, run.state
     out = args.json or args.checkpoint.with_name(f"{args.checkpoint.stem}-eval.json")
     check_output(out, (".json",), "--json")
@@ -341,6 +352,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         table.add_row(key, shown)
     console.print(table)
     payload = {"checkpoint": str(args.checkpoint), "recipe": recipe.name, "step": state["step"],
+               "generator": "moving average" if run.has_average and args.average else "trained weights",
                "dataset": recipe.dataset.to_dict(), "metrics": values,
                "descriptions": {k: m.description for k, m in registered_metrics().items()
                                 if any(v.startswith(k) for v in values)}}

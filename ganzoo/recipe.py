@@ -72,7 +72,10 @@ class Recipe:
     updates, each on a fresh real batch, then ``g_steps`` generator updates; with
     ``simultaneous``, one of each, both computed before either is applied. With ``d_ema``
     set, a moving average of D's weights (that rate per step) is kept, saved and
-    used for evaluating a discriminator that classifies. ``schedule`` names a
+    used for evaluating a discriminator that classifies. With ``g_ema`` set (a
+    decay, e.g. 0.999), a moving average of G's weights is kept on the device,
+    saved, and sampled from by the sample grids, evaluation, ``ganzoo sample``
+    and ``ganzoo eval`` (Karras et al. 2018; Yazıcı et al. 2019). ``schedule`` names a
     registered schedule that sets both optimisers' learning rates and momenta
     from the step count; ``augment`` a registered augmentation applied to every
     input of D in training (real and generated alike, e.g. DiffAugment);
@@ -103,6 +106,7 @@ class Recipe:
     eval_metrics: tuple[str, ...] | None = None
     eval_n: int = 5000
     d_ema: float | None = None
+    g_ema: float | None = None
     name: str = "custom"
     description: str = ""
 
@@ -132,6 +136,8 @@ class Recipe:
                               f"set n_critic=1 and g_steps=1 (got {self.n_critic} and {self.g_steps})")
         if self.d_ema is not None and not 0 < self.d_ema <= 1:
             raise GanzooError(f"d_ema is a rate per step in (0, 1], e.g. 1e-4; got {self.d_ema}")
+        if self.g_ema is not None and not 0 < self.g_ema < 1:
+            raise GanzooError(f"g_ema is the average's decay per step, in (0, 1), e.g. 0.999; got {self.g_ema}")
 
     def replace(self, **changes: Any) -> "Recipe":
         known = _field_types()

@@ -25,6 +25,7 @@ from .registry import Registry
 from .trainer import resolve_device
 
 EMA_KEYS = ("ema-discriminator", "EMA")  # where a run's average of D is saved (EMA: before state keys)
+G_EMA_KEY = "ema-generator"  # where a run's average of G (g_ema) is saved
 
 
 @dataclass
@@ -40,12 +41,24 @@ class SavedRun:
     def step(self) -> int:
         return self.state["step"]
 
-    def generator(self, device: str | torch.device = "auto", registry: Registry | None = None) -> nn.Module:
-        """The saved generator, rebuilt from the recipe, on ``device``, in eval mode."""
+    @property
+    def has_average(self) -> bool:
+        """Whether the run kept a moving average of G (a recipe's ``g_ema``) and saved it."""
+        saved = self.state.get("callbacks", {}).get(G_EMA_KEY) or {}
+        return saved.get("target") == "generator" and saved.get("weights") is not None
+
+    def generator(self, device: str | torch.device = "auto", registry: Registry | None = None,
+                  average: bool = True) -> nn.Module:
+        """The saved generator, rebuilt from the recipe, on ``device``, in eval mode:
+        the moving average of its weights when the run kept one (see
+        :attr:`has_average`) and ``average`` is true, else the trained weights."""
         generator = create("generators", self.recipe.generator, self.spec, registry=registry)
-        self._load(generator, self.state["generator"], "generator")
-        if checkpoint.non_finite(self.state["generator"]) is not None:
-            raise GanzooError(f"checkpoint {self.path} holds NaN or infinite generator weights (its run diverged); "
+        use_average = average and self.has_average
+        weights = self.state["callbacks"][G_EMA_KEY]["weights"] if use_average else self.state["generator"]
+        what = "generator's moving average" if use_average else "generator"
+        self._load(generator, weights, what)
+        if checkpoint.non_finite(weights) is not None:
+            raise GanzooError(f"checkpoint {self.path} holds NaN or infinite {what} weights (its run diverged); "
                               "use an earlier checkpoint")
         return generator.to(resolve_device(device)).eval()
 

@@ -32,12 +32,12 @@ class Callback:
 from .checkpointing import Checkpointer  # noqa: E402
 from .collapse import CollapseWatch  # noqa: E402
 from .curves import LossCurves  # noqa: E402
-from .ema import EMA  # noqa: E402
+from .ema import EMA, average_of  # noqa: E402
 from .evaluate import Evaluate  # noqa: E402
 from .metrics_log import MetricsLog  # noqa: E402
 from .progress import Progress  # noqa: E402
 from .samples import SampleGrid, save_grid  # noqa: E402
 from .scatter import SampleScatter, save_scatter  # noqa: E402
 
-__all__ = ["Callback", "Checkpointer", "CollapseWatch", "EMA", "Evaluate", "LossCurves", "MetricsLog", "Progress",
+__all__ = ["Callback", "Checkpointer", "CollapseWatch", "EMA", "average_of", "Evaluate", "LossCurves", "MetricsLog", "Progress",
            "SampleGrid", "SampleScatter", "save_grid", "save_scatter"]

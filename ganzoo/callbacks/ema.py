@@ -15,6 +15,15 @@ from torch import nn
 from . import Callback
 
 
+def average_of(trainer, target: str) -> nn.Module | None:
+    """The moving average of the trainer's ``target`` network (``"generator"`` or
+    ``"discriminator"``) that an :class:`EMA` callback keeps, or ``None``."""
+    for callback in trainer.callbacks:
+        if isinstance(callback, EMA) and callback.target == target and callback.model is not None:
+            return callback.model
+    return None
+
+
 class EMA(Callback):
     """After every step, ``average += rate · (weights − average)`` for the trainer's
     ``target`` network (``"discriminator"`` or ``"generator"``); buffers (BatchNorm

@@ -10,6 +10,7 @@ from torchvision.utils import save_image
 
 from ..files import atomic_write
 from . import Callback
+from .ema import average_of
 
 
 def save_grid(samples: Tensor, path: str | Path, value_range: tuple[float, float] = (-1.0, 1.0),
@@ -42,7 +43,8 @@ def grid_layout(n: int | None, num_classes: int | None) -> tuple[int, Tensor | N
 class SampleGrid(Callback):
     """Every ``every`` steps and at the end, draw ``n`` samples from the same latents;
     a conditional generator's grid has one row per class (``n`` defaults to 8 per
-    class for up to 16 classes, else 64)."""
+    class for up to 16 classes, else 64). When the run keeps a moving average of
+    G (``g_ema``), the grid is drawn from the average."""
 
     def __init__(self, directory: str | Path, every: int = 1000, n: int | None = None, seed: int = 1234) -> None:
         self.directory = Path(directory)
@@ -59,7 +61,7 @@ class SampleGrid(Callback):
             self.latents = trainer.generator.sample_latent(self.n, trainer.device)
 
     def _draw(self, trainer) -> None:
-        G = trainer.generator
+        G = average_of(trainer, "generator") or trainer.generator
         was_training = G.training
         G.eval()
         try:
