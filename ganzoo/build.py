@@ -21,6 +21,7 @@ from .components import DataSpec, discriminate, generate
 from .data import TensorData
 from .errors import GanzooError
 from .factories import create, load_dataset
+from .losses import ScoreLoss
 from .metrics.evaluate import check_names
 from .recipe import Component, Recipe
 from .registry import Registry, default_registry
@@ -42,6 +43,9 @@ def check_compatible(generator: nn.Module, discriminator: nn.Module, spec: DataS
         if classes is not None and classes != spec.num_classes:
             raise GanzooError(f"the {name} {type(model).__name__} is conditional on {classes} classes but the "
                               f"dataset has {spec.num_classes}; build it for this dataset's classes")
+    if getattr(discriminator, "auxiliary_classes", None) is not None and not getattr(generator, "conditional", False):
+        raise GanzooError(f"discriminator {type(discriminator).__name__} classifies samples by the label G was asked "
+                          "for, so the generator must be conditional; use e.g. generator=conditional")
     if not hasattr(generator, "sample_latent"):
         raise GanzooError(f"generator {type(generator).__name__} has no sample_latent(n, device); subclass ganzoo.Generator")
     device = next(generator.parameters()).device
@@ -140,6 +144,10 @@ def build(
     generator = create("generators", recipe.generator, data.spec, registry=registry)
     discriminator = create("discriminators", recipe.discriminator, data.spec, registry=registry)
     loss = create("losses", recipe.loss, registry=registry)
+    if getattr(discriminator, "auxiliary_classes", None) is not None and not isinstance(loss, ScoreLoss):
+        raise GanzooError(f"discriminator {recipe.discriminator.name!r} has an auxiliary classifier, whose class loss "
+                          f"losses built on ganzoo.losses.ScoreLoss add; loss {recipe.loss.name!r} is not one "
+                          "(use e.g. non-saturating, hinge or wgan-gp)")
     if any(hasattr(model, "init_from_data") for model in (generator, discriminator)):
         # Optional data-dependent initialisation (output biases from the data's
         # marginals, weight-norm scales from a first batch), from the whole

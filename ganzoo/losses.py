@@ -38,6 +38,13 @@ class ScoreLoss(GANLoss):
     The count of D updates is the loss's state; the trainer saves it in
     checkpoints (``state_dict``/``load_state_dict``), so a resumed run penalises
     the same updates.
+
+    A discriminator with an auxiliary classifier (``auxiliary_classes = K``,
+    AC-GAN; Odena et al. 2017) returns ``(n, 1 + K)``: the score, then class
+    logits. The score goes to :meth:`d_loss`/:meth:`g_loss`, and ``D.class_weight``
+    × the cross-entropy of the logits with the batch's labels is added to D's
+    loss (real and generated samples; logged as ``d_class``) and to G's
+    (generated samples, which G made for those labels; ``g_class``).
     """
 
     g_needs_real = False  # whether g_loss reads D's scores of the real batch (relativistic losses do)
@@ -65,28 +72,46 @@ class ScoreLoss(GANLoss):
         r1 = self.r1_gamma > 0 and self.d_updates % self.r1_every == 0
         self.d_updates += 1
         x = batch.x.detach().requires_grad_(True) if r1 else batch.x
-        real_scores = discriminate(discriminator, x, batch.y)
-        fake_scores = discriminate(discriminator, fake, batch.y)
+        real_scores, real_classes = _split(discriminator, discriminate(discriminator, x, batch.y))
+        fake_scores, fake_classes = _split(discriminator, discriminate(discriminator, fake, batch.y))
         loss, logs = self.d_loss(real_scores, fake_scores)
-        penalty, more = self.d_penalty(batch.x, fake, lambda v: discriminate(discriminator, v, batch.y))
+        penalty, more = self.d_penalty(batch.x, fake,
+                                       lambda v: _split(discriminator, discriminate(discriminator, v, batch.y))[0])
         loss, logs = loss + penalty, {**logs, **more}
         if r1:
             r1_value = r1_penalty(real_scores, x)
             loss = loss + 0.5 * self.r1_gamma * self.r1_every * r1_value
             logs["r1"] = r1_value.detach()
+        if real_classes is not None:
+            class_loss = F.cross_entropy(real_classes, batch.y) + F.cross_entropy(fake_classes, batch.y)
+            loss = loss + discriminator.class_weight * class_loss
+            logs["d_class"] = class_loss.detach()
         return loss, logs
 
     def generator_loss(self, batch: Batch, generator: nn.Module, discriminator: nn.Module):
         fake = generate(generator, len(batch), batch.y, batch.x.device)
-        fake_scores = discriminate(discriminator, fake, batch.y)
-        real_scores = discriminate(discriminator, batch.x, batch.y) if self.g_needs_real else None
-        return self.g_loss(fake_scores, real_scores), {}
+        fake_scores, fake_classes = _split(discriminator, discriminate(discriminator, fake, batch.y))
+        real_scores = None
+        if self.g_needs_real:
+            real_scores = _split(discriminator, discriminate(discriminator, batch.x, batch.y))[0]
+        loss = self.g_loss(fake_scores, real_scores)
+        if fake_classes is None:
+            return loss, {}
+        class_loss = F.cross_entropy(fake_classes, batch.y)
+        return loss + discriminator.class_weight * class_loss, {"g_class": class_loss.detach()}
 
     def state_dict(self) -> dict[str, Any]:
         return {"d_updates": self.d_updates}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.d_updates = int(state.get("d_updates", 0))
+
+
+def _split(discriminator: nn.Module, out: Tensor) -> tuple[Tensor, Tensor | None]:
+    """D's scores and, for a discriminator with an auxiliary classifier, its class logits."""
+    if getattr(discriminator, "auxiliary_classes", None) is None:
+        return out, None
+    return out[:, 0], out[:, 1:]
 
 
 class NonSaturatingLoss(ScoreLoss):

@@ -12,7 +12,10 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-__all__ = ["GaussianNoise", "Maxout", "WeightNormLinear", "init_linears", "spectral_norm"]
+from .components import DataSpec
+from .errors import GanzooError
+
+__all__ = ["GaussianNoise", "Maxout", "WeightNormLinear", "image_spec", "init_linears", "ladder", "spectral_norm"]
 
 _NORMALISED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.Embedding)
 
@@ -31,6 +34,27 @@ def spectral_norm(module: nn.Module) -> nn.Module:
         if isinstance(layer, _NORMALISED) and not parametrize.is_parametrized(layer, "weight"):
             _spectral_norm(layer)
     return module
+
+
+def ladder(size: int) -> tuple[int, int]:
+    """``(start, doublings)``: the side of the first feature map and how many
+    doublings reach ``size`` from it (28 → (7, 2), 32 → (4, 3), 64 → (4, 4)), for
+    convolutional generators that upsample from a small map."""
+    start, doublings = size, 0
+    while start % 2 == 0 and start > 4:
+        start //= 2
+        doublings += 1
+    if doublings == 0 or start > 8:
+        raise GanzooError(f"cannot make {size}×{size} images by doubling a side of 3 to 8; use a side like 28, 32 or 64")
+    return start, doublings
+
+
+def image_spec(spec: DataSpec, model: str) -> tuple[int, int]:
+    """``(channels, size)`` of square images, or a one-line error naming the shape."""
+    if len(spec.shape) != 3 or spec.shape[1] != spec.shape[2]:
+        raise GanzooError(f"{model} needs square images (channels, size, size), but the data has shape "
+                          f"{tuple(spec.shape)}; use an MLP model for this data")
+    return spec.shape[0], spec.shape[1]
 
 
 def init_linears(module: nn.Module, init_range: float | None = None, init_std: float | None = None) -> None:

@@ -1,15 +1,16 @@
 """Conditional GAN (Mirza & Osindero 2014): generators and discriminators that take class labels.
 
 ``conditional-mlp``/``conditional-maxout`` are the paper's MLP model; the
-``conditional`` generator and ``projection`` discriminator wrap any registered
-model, which is how ``cdcgan-mnist`` builds a conditional DCGAN. Registered
+``conditional`` generator and the ``projection`` and ``acgan`` discriminators
+wrap any registered model, which is how ``cdcgan-mnist`` builds a conditional
+DCGAN and ``acgan-mnist`` an AC-GAN. Registered
 through the ``ganzoo`` entry-point group like any third-party plugin.
 """
 
-from ganzoo import Component, Recipe, hookimpl
+from ganzoo import Component, Derived, Recipe, hookimpl
 
-from .models import (ConditionalMaxoutDiscriminator, ConditionalMLPGenerator, LabelConcatGenerator,
-                     ProjectionDiscriminator)
+from .models import (ACGANDiscriminator, ConditionalMaxoutDiscriminator, ConditionalMLPGenerator,
+                     LabelConcatGenerator, ProjectionDiscriminator)
 
 ADAM = Component("adam", lr=2e-4, betas=(0.5, 0.999))
 
@@ -24,6 +25,8 @@ def register_generators(register):
 def register_discriminators(register):
     register("conditional-maxout", ConditionalMaxoutDiscriminator)
     register("projection", ProjectionDiscriminator)
+    register("acgan", ACGANDiscriminator,
+             description="any discriminator with an auxiliary classifier and its class loss (Odena et al. 2017)")
 
 
 @hookimpl
@@ -48,4 +51,10 @@ def register_recipes(register):
         g_optim=ADAM, d_optim=ADAM,
         batch_size=128, steps=None, epochs=5, sample_every=500,
         description="conditional DCGAN on MNIST: one-hot labels into G, projection D",
+    ))
+    # AC-GAN (Odena et al. 2017): the same G and D trunk as cdcgan-mnist, D classifying
+    # instead of seeing the label, so the two conditionings compare side by side.
+    register("acgan-mnist", Derived(
+        "cdcgan-mnist", discriminator=Component("acgan", trunk="dcgan", width=64),
+        description="AC-GAN on MNIST: one-hot labels into G, D with an auxiliary classifier",
     ))

@@ -127,31 +127,20 @@ class LabelConcatGenerator(Generator):
         return self.base(torch.cat([z, F.one_hot(y, self.num_classes).to(z.dtype)], dim=1))
 
 
-class ProjectionDiscriminator(Discriminator):
-    """Any registered discriminator with ``features(x)`` made conditional by projection
-    (Miyato & Koyama 2018): ``logit = w·φ(x) + b + embed(y)·φ(x)``.
-
-    ``trunk`` names the discriminator whose features φ are used (e.g. ``"dcgan"``);
-    the other options go to it. The trunk's own read-out stays in the module,
-    unused, so that its parameters keep the names the trunk gives them.
-    ``spectral_norm`` normalises every layer, the trunk's, the read-out and the
-    class embedding (as SNGAN's projection discriminator; Miyato et al. 2018).
-    """
+class _OnTrunk(Discriminator):
+    """A conditional discriminator built on a registered unconditional one, the trunk,
+    whose features ``φ(x)`` it reads: the trunk's own read-out stays in the module,
+    unused, so that its parameters keep the names the trunk gives them."""
 
     conditional = True
 
-    def __init__(self, spec: DataSpec, trunk: str = "dcgan", spectral_norm: bool = False, **options: Any) -> None:
+    def __init__(self, spec: DataSpec, trunk: str, what: str, options: dict[str, Any]) -> None:
         super().__init__()
-        self.num_classes = num_classes(spec, f"projection discriminator on {trunk!r}")
+        self.num_classes = num_classes(spec, f"{what} discriminator on {trunk!r}")
         self.trunk = ganzoo.create("discriminators", Component(trunk, **options), spec)
         if getattr(self.trunk, "conditional", False):
             raise GanzooError(f"discriminator {trunk!r} is already conditional; use it directly")
-        width = feature_width(self.trunk, spec, f"projection on {trunk!r}")
-        self.linear = nn.Linear(width, 1)
-        self.embed = nn.Embedding(self.num_classes, width)
-        nn.init.normal_(self.embed.weight, 0.0, 0.02)
-        if spectral_norm:
-            ganzoo.nn.spectral_norm(self)
+        self.width = feature_width(self.trunk, spec, f"{what} on {trunk!r}")
 
     def init_from_data(self, x: Tensor) -> None:
         """The trunk's data-dependent initialisation, if it has one."""
@@ -161,6 +150,50 @@ class ProjectionDiscriminator(Discriminator):
     def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """The trunk's features, flattened."""
         return self.trunk.features(x).flatten(1)
+
+
+class ACGANDiscriminator(_OnTrunk):
+    """Any registered discriminator with ``features(x)`` given an auxiliary classifier
+    (AC-GAN, Odena et al. 2017): one read-out of the features gives the adversarial
+    score and the K class logits, returned as ``(n, 1 + K)`` columns.
+
+    D does not see the label; instead every score loss (``ganzoo.losses.ScoreLoss``)
+    adds ``class_weight`` × the cross-entropy of the class logits with the labels:
+    in D's phase on real and generated samples, in G's on generated ones (the
+    labels G was asked for), so G learns to make samples D recognises as their class.
+    It is ``conditional`` (it needs labelled data and a conditional generator) though
+    it ignores ``y``. ``spectral_norm`` normalises every layer (Miyato et al. 2018).
+    """
+
+    def __init__(self, spec: DataSpec, trunk: str = "dcgan", class_weight: PositiveFloat = 1.0,
+                 spectral_norm: bool = False, **options: Any) -> None:
+        super().__init__(spec, trunk, "acgan", options)
+        self.auxiliary_classes, self.class_weight = self.num_classes, class_weight
+        self.head = nn.Linear(self.width, 1 + self.num_classes)
+        if spectral_norm:
+            ganzoo.nn.spectral_norm(self)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.head(self.features(x))
+
+
+class ProjectionDiscriminator(_OnTrunk):
+    """Any registered discriminator with ``features(x)`` made conditional by projection
+    (Miyato & Koyama 2018): ``logit = w·φ(x) + b + embed(y)·φ(x)``.
+
+    ``trunk`` names the discriminator whose features φ are used (e.g. ``"dcgan"``);
+    the other options go to it. ``spectral_norm`` normalises every layer, the
+    trunk's, the read-out and the class embedding (as SNGAN's projection
+    discriminator; Miyato et al. 2018).
+    """
+
+    def __init__(self, spec: DataSpec, trunk: str = "dcgan", spectral_norm: bool = False, **options: Any) -> None:
+        super().__init__(spec, trunk, "projection", options)
+        self.linear = nn.Linear(self.width, 1)
+        self.embed = nn.Embedding(self.num_classes, self.width)
+        nn.init.normal_(self.embed.weight, 0.0, 0.02)
+        if spectral_norm:
+            ganzoo.nn.spectral_norm(self)
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         phi = self.features(x)

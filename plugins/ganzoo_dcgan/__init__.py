@@ -10,7 +10,7 @@ from .models import DCGANDiscriminator, DCGANGenerator
 ADAM = Component("adam", lr=2e-4, betas=(0.5, 0.999))
 
 
-def _recipe(dataset: Component, batch_size: int, description: str, **length) -> Recipe:
+def _recipe(dataset: Component, batch_size: int, description: str, **fields) -> Recipe:
     # The paper's hyperparameters (Radford et al. 2015, Section 4): data in [-1, 1], Adam 2e-4, β1 0.5.
     return Recipe(
         dataset=dataset,
@@ -22,8 +22,7 @@ def _recipe(dataset: Component, batch_size: int, description: str, **length) -> 
         batch_size=batch_size,
         sample_every=500,
         description=description,
-        **length,
-    )
+    ).replace(**fields)
 
 
 @hookimpl
@@ -44,6 +43,17 @@ def register_recipes(register):
                                     steps=None, epochs=25))
     register("dcgan-fashion-mnist", _recipe(Component("fashion-mnist"), 128, "DCGAN on Fashion-MNIST",
                                             steps=None, epochs=25))
+    # The same networks and length with the hinge loss (Lim & Ye 2017; Miyato et al. 2018).
+    register("hinge-dcgan-fashion-mnist", _recipe(Component("fashion-mnist"), 128,
+                                                  "DCGAN on Fashion-MNIST with the hinge loss",
+                                                  steps=None, epochs=25, loss=Component("hinge")))
+    # WGAN-GP (Gulrajani et al. 2017, Algorithm 1): λ = 10, five critic updates per G
+    # update, Adam(1e-4, β = (0, 0.9)), a DCGAN critic without BatchNorm.
+    wgan_adam = Component("adam", lr=1e-4, betas=(0.0, 0.9))
+    register("wgan-gp-mnist", _recipe(Component("mnist"), 64, "WGAN-GP on MNIST: DCGAN G, critic without BatchNorm",
+                                      steps=20_000, epochs=None, loss=Component("wgan-gp", gp_weight=10.0),
+                                      discriminator=Component("dcgan", width=64, norm="none"), n_critic=5,
+                                      g_optim=wgan_adam, d_optim=wgan_adam, sample_every=1000))
     # The Stacked MNIST benchmark of VEEGAN (Srivastava et al. 2017, Table 2) and PacGAN
     # (Lin et al. 2018, Table 2): 128k images, batch 64, 50 epochs.
     register("dcgan-stacked-mnist", _recipe(Component("stacked-mnist"), 64,
@@ -53,7 +63,9 @@ def register_recipes(register):
     # benchmark the later literature reports DCGAN on (e.g. Kang et al.'s StudioGAN).
     register("dcgan-cifar10", _recipe(Component("cifar10"), 128, "DCGAN on CIFAR-10 (32×32 colour)",
                                       steps=None, epochs=30))
-    # Your own images: --set dataset.root=~/photos (see `ganzoo list datasets` for its options).
+    # Your own images: --set dataset.root=~/photos (see `ganzoo list datasets` for its options);
+    # for a few hundred images, --set augment=diffaugment (Zhao et al. 2020).
     register("dcgan-folder", _recipe(Component("image-folder", size=64), 64,
-                                     "DCGAN on a folder of your own images (--set dataset.root=DIR), 64×64",
+                                     "DCGAN on a folder of your own images (--set dataset.root=DIR), 64×64; "
+                                     "--set augment=diffaugment for small folders",
                                      steps=20_000, epochs=None))

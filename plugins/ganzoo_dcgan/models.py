@@ -15,27 +15,8 @@ from typing import Literal
 from torch import Tensor, nn
 
 import ganzoo.nn
-from ganzoo import DataSpec, Discriminator, GanzooError, Generator, PositiveInt, output_activation
-
-
-def ladder(size: int) -> tuple[int, int]:
-    """``(start, doublings)``: the side of the first feature map and how many
-    stride-2 layers reach ``size`` from it (28 → (7, 2), 32 → (4, 3), 64 → (4, 4))."""
-    start, doublings = size, 0
-    while start % 2 == 0 and start > 4:
-        start //= 2
-        doublings += 1
-    if doublings == 0 or start > 8:
-        raise GanzooError(f"DCGAN cannot make {size}×{size} images; use a side like 28, 32 or 64")
-    return start, doublings
-
-
-def image_spec(spec: DataSpec, model: str) -> tuple[int, int]:
-    """``(channels, size)`` of square images, or a one-line error naming the shape."""
-    if len(spec.shape) != 3 or spec.shape[1] != spec.shape[2]:
-        raise GanzooError(f"{model} needs square images (channels, size, size), but the data has shape "
-                          f"{tuple(spec.shape)}; use an MLP model for this data")
-    return spec.shape[0], spec.shape[1]
+from ganzoo import DataSpec, Discriminator, Generator, PositiveInt, output_activation
+from ganzoo.nn import image_spec, ladder
 
 
 def dcgan_init(module: nn.Module) -> None:
