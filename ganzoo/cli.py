@@ -341,9 +341,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out = args.json or args.checkpoint.with_name(f"{args.checkpoint.stem}-eval.json")
     check_output(out, (".json",), "--json")
     classify = run.classifier(device)
+    protocols: dict[str, str] = {}
     values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
                       args.data_dir, args.cache_dir, seed=seed,
-                      conditional=getattr(generator, "conditional", False), classify=classify)
+                      conditional=getattr(generator, "conditional", False), classify=classify, protocols=protocols)
     table = Table(title=f"{recipe.name} at step {state['step']} ({args.checkpoint})", title_justify="left")
     table.add_column("metric", style="bold cyan")
     table.add_column("value", justify="right")
@@ -351,11 +352,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         shown = "n/a" if not math.isfinite(value) else f"{int(value)}" if float(value).is_integer() else f"{value:.4f}"
         table.add_row(key, shown)
     console.print(table)
+    for name, how in protocols.items():
+        console.print(f"{name}: {how}", soft_wrap=True)
     payload = {"checkpoint": str(args.checkpoint), "recipe": recipe.name, "step": state["step"],
                "generator": "moving average" if run.has_average and args.average else "trained weights",
                "dataset": recipe.dataset.to_dict(), "metrics": values,
                "descriptions": {k: m.description for k, m in registered_metrics().items()
-                                if any(v.startswith(k) for v in values)}}
+                                if any(v.startswith(k) for v in values)},
+               "protocols": protocols}
     write_text(out, json_text(payload) + "\n")
     console.print(f"wrote {out}")
     return 0

@@ -177,7 +177,9 @@ def register_metrics(register):
     ``min_n`` (fewest samples it is defined for), ``samples`` (generated
     samples it needs in all, if more than ``n``),
     ``compares_real`` (compares with ``n`` real test samples), ``default``
-    (computed when no metric is named). ``ganzoo eval --metrics NAME`` and a
+    (computed when no metric is named); method ``protocol(evaluation)``
+    (how it was measured, sample counts and preprocessing, printed by ``ganzoo
+    eval`` under its table and saved in its JSON). ``ganzoo eval --metrics NAME`` and a
     recipe's ``eval_metrics`` name it; its values are logged as ``eval_<key>``.
     """
 

@@ -147,9 +147,11 @@ def evaluate(
     conditional: bool = False,
     classify: Callable[[Tensor], Tensor] | None = None,
     registry: Registry | None = None,
+    protocols: dict[str, str] | None = None,
 ) -> dict[str, float]:
     """Compute ``metrics`` (default: every default metric that applies) for the
-    generator behind ``sample(n) -> samples``.
+    generator behind ``sample(n) -> samples``; ``protocols``, when given, receives
+    each metric's :meth:`Metric.protocol` that says more than its description.
 
     ``dataset`` names the training data; its test split is the reference. A
     ``conditional`` generator is called as ``sample(n, y)`` with the classes in
@@ -166,5 +168,8 @@ def evaluate(
     out: dict[str, float] = {"n": float(n)}
     for name in chosen:
         out.update(known[name](ev))
+        how = known[name].protocol(ev) if hasattr(known[name], "protocol") else None
+        if protocols is not None and how:
+            protocols[name] = how
     out["seconds"] = time.perf_counter() - started
     return out

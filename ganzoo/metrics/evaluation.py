@@ -65,6 +65,12 @@ class Metric:
     def unusable(self, evaluation: "Evaluation") -> str | None:
         return None
 
+    def protocol(self, evaluation: "Evaluation") -> str | None:
+        """How it is measured in this evaluation (sample counts, splits, preprocessing),
+        when that is more than its description says: ``ganzoo eval`` prints it under
+        its table and saves it in its JSON. ``None``: nothing to add."""
+        return None
+
     def __call__(self, evaluation: "Evaluation") -> dict[str, float]:
         raise NotImplementedError(f"{type(self).__name__} does not compute anything")
 
