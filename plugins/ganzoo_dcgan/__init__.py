@@ -52,7 +52,7 @@ def register_recipes(register):
     wgan_adam = Component("adam", lr=1e-4, betas=(0.0, 0.9))
     register("wgan-gp-mnist", _recipe(Component("mnist"), 64, "WGAN-GP on MNIST: DCGAN G, critic without BatchNorm",
                                       steps=20_000, epochs=None, loss=Component("wgan-gp", gp_weight=10.0),
-                                      discriminator=Component("dcgan", width=64, norm="none"), n_critic=5,
+                                      discriminator=Component("dcgan", width=64, norm=None), n_critic=5,
                                       g_optim=wgan_adam, d_optim=wgan_adam, sample_every=1000))
     # The Stacked MNIST benchmark of VEEGAN (Srivastava et al. 2017, Table 2) and PacGAN
     # (Lin et al. 2018, Table 2): 128k images, batch 64, 50 epochs.

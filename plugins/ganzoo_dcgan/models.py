@@ -65,12 +65,12 @@ class DCGANDiscriminator(Discriminator):
     The last layer is a convolution over the whole start×start map, i.e. a linear
     read-out of :meth:`features` (width 64 at 28×28: 1×28×28 → 64×14×14 → 128×7×7 → 1).
     ``norm`` replaces the paper's BatchNorm: ``layer`` (over each sample's
-    channels and positions) or ``none``, as WGAN-GP's critic needs (Gulrajani et
+    channels and positions) or null (none), as WGAN-GP's critic needs (Gulrajani et
     al. 2017, Section 4: BatchNorm makes one sample's gradient depend on the
     batch). ``spectral_norm`` normalises every convolution (Miyato et al. 2018).
     """
 
-    def __init__(self, spec: DataSpec, width: PositiveInt = 64, norm: Literal["batch", "layer", "none"] = "batch",
+    def __init__(self, spec: DataSpec, width: PositiveInt = 64, norm: Literal["batch", "layer"] | None = "batch",
                  spectral_norm: bool = False) -> None:
         super().__init__()
         channels, size = image_spec(spec, "the dcgan discriminator")
@@ -78,7 +78,7 @@ class DCGANDiscriminator(Discriminator):
         widths = [width * 2 ** i for i in range(doublings)]  # e.g. [64, 128]
         layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for a, b in zip(widths, widths[1:]):
-            if norm == "none":
+            if norm is None:
                 layers += [nn.Conv2d(a, b, 4, 2, 1)]
             else:
                 layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False),

@@ -6,7 +6,7 @@ interpolates x̂ of real and generated samples; G minimises −E[D(G(z))]. The
 paper trains with λ = 10, five critic updates per G update and Adam(1e-4,
 β = (0, 0.9)); its critics have no BatchNorm, which would make each sample's
 gradient depend on the rest of the batch (the dcgan discriminator's
-``norm=none`` or ``norm=layer``).
+``norm=null`` or ``norm=layer``).
 """
 
 from __future__ import annotations

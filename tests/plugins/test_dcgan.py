@@ -87,10 +87,10 @@ def test_recipes_train_on_real_data(recipe, dataset, data_dir):
     assert trainer.sample(2).shape == (2, *trainer.data.spec.shape)
 
 
-@pytest.mark.parametrize("norm", ["layer", "none"])
+@pytest.mark.parametrize("norm", ["layer", None])
 def test_a_critic_without_batchnorm_scores_each_sample_on_its_own(norm):
     """WGAN-GP's penalty needs each sample's gradient to be its own (Gulrajani et al.
-    2017, Section 4): with norm=layer or none, a sample's score in training mode does
+    2017, Section 4): with norm=layer or null, a sample's score in training mode does
     not depend on the rest of the batch; with the paper's BatchNorm it does."""
     torch.manual_seed(0)
     x = torch.randn(8, 1, 28, 28)
