@@ -31,7 +31,14 @@ def check_augmentation(augmentation: Augmentation, spec: DataSpec) -> None:
         raise GanzooError(f"an augmentation is a callable batch -> batch, got {type(augmentation).__name__}")
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         x = torch.zeros(2, *spec.shape)
-        out = augmentation(x)
+        try:
+            out = augmentation(x)
+        except GanzooError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a plugin's augmentation can raise anything
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise GanzooError(f"augmentation {type(augmentation).__name__} cannot take samples of shape "
+                              f"{tuple(spec.shape)} ({type(exc).__name__}: {first})") from None
     _check_shape(augmentation, x, out)
 
 

@@ -280,8 +280,8 @@ def _load_generator(path: Path, device_name: str, average: bool = True):
     device = resolve_device(device_name)
     generator = run.generator(device, average=average)
     if run.has_average and average:
-        console.print(f"using the moving average of G (g_ema {run.recipe.g_ema}); --no-average for the trained weights",
-                      soft_wrap=True)
+        decay = "" if run.recipe.g_ema is None else f" (g_ema {run.recipe.g_ema})"
+        console.print(f"using the moving average of G{decay}; --no-average for the trained weights", soft_wrap=True)
     elif run.has_average:
         console.print("using G's trained weights, not its moving average (--no-average)")
     return generator, run, device

@@ -136,8 +136,9 @@ class Recipe:
                               f"set n_critic=1 and g_steps=1 (got {self.n_critic} and {self.g_steps})")
         if self.d_ema is not None and not 0 < self.d_ema <= 1:
             raise GanzooError(f"d_ema is a rate per step in (0, 1], e.g. 1e-4; got {self.d_ema}")
-        if self.g_ema is not None and not 0 < self.g_ema < 1:
-            raise GanzooError(f"g_ema is the average's decay per step, in (0, 1), e.g. 0.999; got {self.g_ema}")
+        if self.g_ema is not None and not 0.5 <= self.g_ema < 1:
+            raise GanzooError(f"g_ema is the average's decay per step, e.g. 0.999 (from 0.5 to below 1; it is not a "
+                              f"rate like d_ema's); got {self.g_ema}")
 
     def replace(self, **changes: Any) -> "Recipe":
         known = _field_types()

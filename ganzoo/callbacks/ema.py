@@ -63,5 +63,9 @@ class EMA(Callback):
                 "weights": None if self.model is None else self.model.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
+        # A checkpoint of an earlier version keyed the average by class name: a state of
+        # the other network's average is not this one's.
+        if state.get("target", self.target) != self.target:
+            return
         if state.get("weights") is not None:
             self._pending = state["weights"]

@@ -135,7 +135,9 @@ class Evaluation:
     def generated(self) -> Tensor:
         """All ``count`` generated samples, on the CPU (``count`` is ``n``, or the most
         any chosen metric's ``samples`` asks for)."""
-        with torch.random.fork_rng(devices=[]):
+        # Seeding reseeds every CUDA device too: fork them all, so that an evaluation
+        # during training leaves the run's own random streams where they were.
+        with torch.random.fork_rng(devices=range(torch.cuda.device_count())):
             torch.manual_seed(self.seed)
             fake = (self.sample(self.count, self.labels) if self.conditional else self.sample(self.count))
         fake = fake.detach().cpu()

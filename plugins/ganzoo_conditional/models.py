@@ -68,7 +68,8 @@ class ConditionalMLPGenerator(Generator):
 class ConditionalMaxoutDiscriminator(Discriminator):
     """Mirza & Osindero's D: x → maxout 240×5 and one-hot y → maxout 50×5, joined →
     maxout 240×4 → one logit, dropout 0.5 on every layer's input but the label.
-    ``spectral_norm`` normalises every linear piece (Miyato et al. 2018)."""
+    ``spectral_norm`` normalises each maxout layer's weights, all its pieces as one
+    matrix, and the read-out (Miyato et al. 2018)."""
 
     conditional = True
 

@@ -14,6 +14,7 @@ which file to put where.
 
 from __future__ import annotations
 
+import http.client
 import os
 import urllib.error
 from pathlib import Path
@@ -73,7 +74,7 @@ def weights_path(cache: str | os.PathLike | None = None) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         torch.hub.download_url_to_file(URL, str(partial), progress=False)
         partial.replace(target)
-    except (OSError, urllib.error.URLError, ValueError) as exc:
+    except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as exc:
         partial.unlink(missing_ok=True)
         raise GanzooError(f"the Inception weights {WEIGHTS} are not on this machine and could not be downloaded "
                           f"({type(exc).__name__}: {exc}); download {URL} on a machine with internet and put it "
@@ -89,6 +90,8 @@ def unusable(ev: Evaluation) -> str | None:
     if len(shape) != 3 or shape[0] != 3:
         return (f"Inception metrics are defined on RGB images, and dataset {ev.dataset.name!r} has samples of "
                 f"shape {shape}")
+    if ev.value_range is None:
+        return f"dataset {ev.dataset.name!r} has no value range, so its samples cannot be read as pixels"
     return None
 
 

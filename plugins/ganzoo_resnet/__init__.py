@@ -9,8 +9,9 @@ from ganzoo import Component, Recipe, hookimpl
 
 from .models import ResNetDiscriminator, ResNetGenerator
 
-# Adam(2e-4, β = (0, 0.9)): SNGAN's setting for the hinge loss with five D updates
-# per G update (Miyato et al. 2018, Table 1, setting C), and WGAN-GP's ResNet's.
+# Adam(2e-4, β = (0, 0.9)) with five D updates per G update: the setting of SNGAN's
+# ResNet experiments (Miyato et al. 2018, Appendix B) as Mimicry trains it, and of
+# WGAN-GP's CIFAR-10 ResNet.
 ADAM = Component("adam", lr=2e-4, betas=(0.0, 0.9))
 # 100k G updates × 5 D updates × 64 images = 640 epochs of CIFAR-10's 50k: both
 # learning rates fall linearly to zero over the run, as Mimicry's SNGAN and WGAN-GP's

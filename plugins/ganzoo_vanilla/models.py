@@ -109,7 +109,7 @@ class MaxoutDiscriminator(Discriminator):
     Weights start U(−init_range, init_range) as in the paper's code, or N(0, init_std²)
     (PacGAN's; it replaces ``init_range`` when given); biases 0. ``init_range=None``
     without ``init_std`` keeps PyTorch's default. ``spectral_norm`` normalises
-    every linear piece (Miyato et al. 2018).
+    each maxout layer's weights, all its pieces as one matrix (Miyato et al. 2018).
     """
 
     def __init__(self, spec: DataSpec, hidden: Widths = (240, 240), pieces: PositiveInt = 5,

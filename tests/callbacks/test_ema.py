@@ -8,7 +8,7 @@ import torch
 
 import ganzoo
 from ganzoo import Component, GanzooError, checkpoint
-from ganzoo.callbacks import Callback, SampleGrid, average_of, save_grid
+from ganzoo.callbacks import EMA, Callback, SampleGrid, average_of, save_grid
 from ganzoo.cli import main
 from ganzoo.metrics.classifier import save_cached
 
@@ -40,7 +40,7 @@ def test_g_ema_is_the_average_with_that_decay_of_gs_weights_after_every_step(tin
         assert not torch.allclose(average[name], recorder.after[-1][name])
 
 
-@pytest.mark.parametrize("bad", [0, 1, 1.5, -0.1])
+@pytest.mark.parametrize("bad", [0, 1e-4, 0.4, 1, 1.5, -0.1])
 def test_g_ema_is_a_decay_between_zero_and_one(bad):
     with pytest.raises(GanzooError, match="g_ema is the average's decay"):
         ganzoo.get_recipe("vanilla-mnist").replace(g_ema=bad)
@@ -92,3 +92,16 @@ def test_grids_during_training_are_drawn_from_the_average(tiny_recipe, data_dir,
     drawn = grid.last.read_bytes()
     assert drawn == save_grid(from_average, tmp_path / "average.png", nrow=grid.nrow).read_bytes()
     assert drawn != save_grid(from_live, tmp_path / "live.png", nrow=grid.nrow).read_bytes()
+
+
+def test_the_average_resumes_exactly_and_never_takes_the_other_networks_average(tmp_path):
+    args = [*TINY, "--set", "g_ema=0.9", "--set", "d_ema=0.01"]
+    assert main(["run", "vanilla-mnist", "--out", str(tmp_path / "once"), "--set", "steps=4", *args]) == 0
+    assert main(["run", "vanilla-mnist", "--out", str(tmp_path / "twice"), "--set", "steps=2", *args]) == 0
+    assert main(["run", "--resume", str(tmp_path / "twice" / "checkpoints" / "last.pt"), "--set", "steps=4"]) == 0
+    once, twice = (checkpoint.load(tmp_path / r / "checkpoints" / "last.pt")["callbacks"] for r in ("once", "twice"))
+    for key in ("ema-generator", "ema-discriminator"):
+        assert all(torch.equal(v, twice[key]["weights"][k]) for k, v in once[key]["weights"].items()), key
+    average = EMA("generator", 0.1)
+    average.load_state_dict(once["ema-discriminator"])  # what an earlier version's "EMA" key holds
+    assert average._pending is None
