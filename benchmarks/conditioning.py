@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import ganzoo
-from seeds import append_jsonl, mean_se, run_parallel
+from seeds import mean_se, run_logged
 
 METRICS = ["class-accuracy", "fd", "recall"]
 
@@ -57,9 +57,8 @@ def main() -> None:
     jobs = [{"recipe": r, "seed": s, "epochs": args.epochs, "device": args.device}
             for r in recipes for s in range(args.seeds)]
     results = []
-    for result in run_parallel(run_one, jobs, args.jobs, args.out / "results.jsonl"):
+    for result in run_logged(run_one, jobs, args.jobs, args.out / "results.jsonl"):
         results.append(result)
-        append_jsonl(args.out / "results.jsonl", result)
         print(f"{result['recipe']} seed {result['seed']}: class accuracy {result['class-accuracy']:.3f}, "
               f"FD {result['fd']:.1f}, recall {result['recall']:.3f} ({result['steps']} steps, "
               f"{result['train_seconds']:.0f} s)", flush=True)

@@ -29,6 +29,13 @@ def run_parallel(fn, jobs: list[dict], processes: int, log) -> Iterator[dict]:
                              f"runs unfinished; what finished is in {log}; rerun the rest (e.g. with --first-seed)")
 
 
+def run_logged(fn, jobs: list[dict], processes: int, log) -> Iterator[dict]:
+    """:func:`run_parallel`, each result appended to the JSONL file ``log`` as it finishes."""
+    for result in run_parallel(fn, jobs, processes, log):
+        append_jsonl(log, result)
+        yield result
+
+
 def append_jsonl(path, record: dict) -> None:
     """Add ``record`` as one JSON line to ``path`` at once, so that what a long
     benchmark has finished survives its interruption."""

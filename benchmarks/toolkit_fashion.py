@@ -25,7 +25,7 @@ from pathlib import Path
 
 import ganzoo
 from ganzoo.recipe import apply_overrides
-from seeds import append_jsonl, mean_se, run_parallel
+from seeds import mean_se, run_logged
 
 SMALL = ["generator.width=32", "discriminator.width=32", "batch_size=64"]
 CONFIGS = {
@@ -81,9 +81,8 @@ def main() -> None:
     jobs = [{"config": c, "seed": s, "steps": args.steps, "device": args.device, "out": str(args.out)}
             for c in sorted(configs, key=lambda c: c != "wgan-gp") for s in range(args.seeds)]
     results = []
-    for result in run_parallel(run_one, jobs, args.jobs, args.out / "results.jsonl"):
+    for result in run_logged(run_one, jobs, args.jobs, args.out / "results.jsonl"):
         results.append(result)
-        append_jsonl(args.out / "results.jsonl", result)
         print(f"{result['config']} seed {result['seed']}: FD {result['fd']:.1f}, precision {result['precision']:.3f}, "
               f"recall {result['recall']:.3f}, coverage {result['coverage']:.3f} "
               f"({result['ms_per_step']:.0f} ms/step)", flush=True)
