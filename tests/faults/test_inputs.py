@@ -32,7 +32,8 @@ from ganzoo.recipe import COMPONENT_KINDS
 from ganzoo.cli import main
 
 FIELD_RECIPE = "vanilla-mnist"  # recipe-field cases are applied to this one
-RECIPES = ("vanilla-mnist", "dcgan-mnist", "cgan-mnist", "mbd-ring", "ssgan-mnist-100")
+RECIPES = ("vanilla-mnist", "dcgan-mnist", "cgan-mnist", "mbd-ring", "ssgan-mnist-100", "acgan-mnist",
+           "sngan-fashion-mnist", "wgan-gp-mnist")
 COMPONENT_FIELDS = tuple(COMPONENT_KINDS)  # every field naming registered components
 
 # Put before each bad value: should it be accepted, the run is one step of tiny networks.
@@ -42,11 +43,14 @@ TINY = {
     "cgan-mnist": ["steps=1", "generator.hidden=[8]", "discriminator.hidden=[8]"],
     "mbd-ring": ["steps=1", "dataset.n=1000", "generator.hidden=[8]", "discriminator.hidden=[8]"],
     "ssgan-mnist-100": ["steps=1", "eval_every=null", "generator.hidden=[8]", "discriminator.hidden=[8]"],
+    **{name: ["steps=1", "batch_size=8", "generator.width=4", "discriminator.width=4"]
+       for name in ("acgan-mnist", "sngan-fashion-mnist", "wgan-gp-mnist")},
 }
 
 # --------------------------------------------------------------------------- what values mean
 # Out-of-range values per recipe field, from the field's meaning (see Recipe's docstring and
 # callbacks.Schedule): counts and periods are at least 1; d_ema is a rate in (0, 1];
+# g_ema is a decay of at least 0.5 and below 1 (below 0.5 it is a rate mistaken for a decay);
 # lr_decay divides the rate each step so is >= 1; min_lr is a floor >= 0; final_momentum
 # is a momentum in [0, 1); momentum_saturate is an epoch >= momentum_start (1); the seed
 # is in [0, 2**63 - 1] (0 is valid). NaN and infinities are never a valid float setting.
@@ -56,6 +60,7 @@ RECIPE_RANGES: dict[str, list[Any]] = {
                                      "sample_every", "checkpoint_every", "eval_every", "eval_n")},
     "seed": [-1, 2**63, 99999999999999999999999],
     "d_ema": [-1, 0, 2],
+    "g_ema": [-1, 0, 1e-4, 0.4, 1, 2],
 }
 
 # The decay schedule's options: lr_decay divides the rate each step so is >= 1; min_lr
@@ -69,7 +74,8 @@ SCHEDULE_VALUES = {
 # Out-of-range values per component option name, from what the option is: widths and
 # counts are at least 1; probabilities (dropout, BatchNorm momentum) are in [0, 1);
 # init_range / init_std and noise levels are spreads, never negative; init_batch is a
-# number of samples (0: no data-dependent init). A numeric option not named here fails
+# number of samples (0: no data-dependent init); an auxiliary classifier's class_weight
+# is a weight above 0 (0 would be no AC-GAN at all). A numeric option not named here fails
 # the generation, so a new option gets a decision rather than no cases.
 COUNT, RATE, SPREAD, SAMPLES = AT_LEAST_1, [-1, 1, 1.5], [-1], [-1]
 OPTION_RANGES: dict[str, list[Any]] = {
@@ -78,6 +84,7 @@ OPTION_RANGES: dict[str, list[Any]] = {
     **{name: RATE for name in ("bn_momentum", "dropout", "input_dropout")},
     **{name: SPREAD for name in ("init_range", "init_std", "input_noise", "noise")},
     "init_batch": SAMPLES,
+    "class_weight": [-1, 0],
 }
 NAMED = {"base": "generators", "trunk": "discriminators"}  # str options that name a component
 
@@ -225,6 +232,9 @@ SHAPES: list[Case] = [_set(FIELD_RECIPE, item) for item in (
     "dataset.value_range=[1,0]", "dataset.download=2", "g_optim.lr=-1", "g_optim.lr=x", "g_optim.lr=NaN",
     "g_optim.betas=[0.5]", "g_optim.betas=[0.5,2]", "g_optim.momentum=0.9", "g_optim.foo=1",
     "d_optim.weight_decay=-1", "loss.nope=1", "batch_size=60001",
+    # The losses' and the augmentation's options: R1's γ is a weight (≥ 0) and its interval a count (≥ 1);
+    # DiffAugment's ratios are fractions of the side in [0, 1) and its policy names its transforms.
+    "loss.r1_gamma=-1", "loss.r1_gamma=x", "loss.r1_every=0", "loss.r1_every=1.5", "augment.policy=color",
 )]
 
 
@@ -255,6 +265,11 @@ ARGS: list[Case] = [
       for option, values in SCHEDULE_VALUES.items() for value in values],
     _arg(FIELD_RECIPE, "--set", "schedule.lr_decay=2"),  # no schedule to set an option of
     _arg(FIELD_RECIPE, "--set", "callbacks.nope.x=2"),
+    *[_arg(FIELD_RECIPE, "--set", "loss=wgan-gp", "--set", f"loss.gp_weight={v}") for v in ("-1", "x", "NaN")],
+    *[_arg(FIELD_RECIPE, "--set", "augment=diffaugment", "--set", item)
+      for item in ("augment.policy=zoom", "augment.policy=", "augment.translation=1", "augment.cutout=-0.5",
+                   "augment.cutout=x")],
+    _arg("mbd-ring", "--set", "augment=diffaugment"),  # 2-d points are not images
     ("unknown recipe", "vanila-mnist", []),
     ("empty recipe name", "", []),
     ("empty recipe name with --set", "", ["--set", "steps=1"]),
