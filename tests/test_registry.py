@@ -179,7 +179,7 @@ def test_disabled_plugins_are_not_loaded(monkeypatch):
     reg.load_entrypoints()
     assert "mlp" not in reg.entries("generators") and "dcgan" in reg.entries("generators")
     assert "mnist" in reg.entries("datasets")
-    monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "vanilla,dcgan,conditional,semisupervised")
+    monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "vanilla,dcgan,conditional,semisupervised,resnet")
     reg = Registry()
     reg.load_entrypoints()
     assert reg.entries("generators") == {} and "mnist" in reg.entries("datasets")

@@ -44,6 +44,8 @@ CHANGES = {
     "eval_metrics": (("modes",), ["eval_every=3", "eval_metrics=[\"modes\"]"]),
     "eval_n": (200, ["eval_n=200"]),
     "d_ema": (0.5, ["d_ema=0.5"]),
+    "g_ema": (0.9, ["g_ema=0.9"]),
+    "augment": (Component("jitter", scale=0.5), ["augment=jitter", "augment.scale=0.5"]),
     "name": ("renamed", ["name=renamed"]),
     "description": ("another", ["description=another"]),
 }
@@ -66,10 +68,24 @@ class Probe(Callback):
         self.events = list(state["events"])
 
 
+class Jitter:
+    """A registered augmentation that takes any data: Gaussian noise of ``scale``."""
+
+    def __init__(self, scale: float = 0.1) -> None:
+        self.scale = scale
+
+    def __call__(self, x):
+        return x + self.scale * torch.randn_like(x)
+
+
 class ProbePlugin:
     @hookimpl
     def register_callbacks(self, register):
         register("probe", Probe)
+
+    @hookimpl
+    def register_augmentations(self, register):
+        register("jitter", Jitter)
 
     @hookimpl
     def register_recipes(self, register):
@@ -97,11 +113,20 @@ def fingerprint(trainer: Trainer) -> dict:
         "models": [(type(m).__name__, {k: tuple(v.shape) for k, v in m.state_dict().items()},
                     float(sum(p.detach().sum() for p in m.parameters()))) for m in (trainer.generator, trainer.discriminator)],
         "loss": type(trainer.loss).__name__,
+        "d_in_training": _d_in_training(trainer.discriminator),
         "optims": [(type(o).__name__, {k: v for k, v in o.defaults.items() if isinstance(v, (int, float, tuple))})
                    for o in (trainer.g_optim, trainer.d_optim)],
         "callbacks": [(type(c).__name__, plain(c)) for c in trainer.callbacks if type(c).__name__ != "Progress"],
         "recipe": trainer.recipe,
     }
+
+
+def _d_in_training(discriminator) -> float:
+    """D's scores of fixed points in training mode under a fixed seed: what an augmentation changes."""
+    x = torch.linspace(-1, 1, 8).view(4, 2)
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(0)
+        return float(discriminator.train()(x).sum())
 
 
 @pytest.fixture

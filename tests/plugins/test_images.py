@@ -372,14 +372,17 @@ def test_a_labelled_folder_is_measured_in_a_classifier_trained_on_its_labels(pho
     assert list((tmp_path / "cache" / "classifiers").glob("folder-*.pt"))  # trained once, cached
 
 
-def test_an_unlabelled_folder_says_why_it_cannot_be_evaluated(photos, tmp_path, capsys):
+def test_an_unlabelled_folder_names_the_metrics_it_can_be_evaluated_with(photos, tmp_path, capsys):
+    """No classifier of its own (no labels), so no default metric applies; RGB images can
+    still be measured in Inception's features, which are computed only when named."""
     run = tmp_path / "run"
     assert main(["run", "dcgan-folder", "--out", str(run), "--set", f"dataset.root={photos}",
                  "--set", "dataset.size=32", "--set", "steps=2", *TINY]) == 0
     capsys.readouterr()
     assert main(["eval", str(run / "checkpoints" / "last.pt"), "-n", "50"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "no metric applies to dataset 'image-folder'" in err and "\n" not in err
+    assert "no metric was named; metrics that apply to dataset 'image-folder': inception-fid, inception-is, kid" \
+        in err and "\n" not in err
 
 
 def test_dcgan_cifar10_is_evaluated_in_a_classifier_trained_on_cifar10(tmp_path, digits, monkeypatch):
