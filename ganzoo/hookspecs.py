@@ -167,7 +167,8 @@ def register_metrics(register):
     why it cannot be computed for this dataset and generator (a few words) or
     ``None``; it is asked before anything is generated. ``evaluation`` is a
     ``ganzoo.Evaluation``: ``.fake`` (n generated samples), ``.test`` (the
-    dataset's test split as ``TensorData``), ``.real_features()`` and
+    dataset's test split as ``TensorData``), ``.real_samples()`` (the n real
+    test samples compared, a pick under the seed), ``.real_features()`` and
     ``.fake_features()`` in the dataset's reference features, ``.fake_probs()``,
     ``.labels`` (classes a conditional generator was asked for), ``.classify``
     (the run's classifying discriminator, or ``None``), ``.once(key, fn)`` for

@@ -175,6 +175,12 @@ class Evaluation:
         if why is not None:
             raise GanzooError(f"reference features cannot be computed: {why}")
 
+    def real_samples(self) -> Tensor:
+        """The ``n`` real test samples every metric that compares with real data
+        reads: a random pick under ``seed``, on the CPU."""
+        pick = torch.randperm(len(self.test), generator=torch.Generator().manual_seed(self.seed))[: self.n]
+        return self.test.take(pick).x.cpu()
+
     def real_features(self) -> tuple[Tensor, Tensor | None]:
         """Reference features (and class probabilities, if the reference gives them)
         of ``n`` real test samples drawn with ``seed``; remembered between
@@ -183,9 +189,8 @@ class Evaluation:
         key = (self.dataset.name, repr(sorted(self.dataset.options.items())), self.n, self.seed,
                getattr(self.reference, "key", id(self.reference)))
         if key not in _REAL:
-            pick = torch.randperm(len(self.test), generator=torch.Generator().manual_seed(self.seed))[: self.n]
             _REAL.clear()  # one entry is all a run needs; keep memory flat
-            _REAL[key] = _features_and_probs(self.reference, self.test.take(pick).x.cpu(), self.value_range)
+            _REAL[key] = _features_and_probs(self.reference, self.real_samples(), self.value_range)
         return _REAL[key]
 
     @cached_property

@@ -103,8 +103,7 @@ def inception_metrics(ev: Evaluation) -> dict[str, float]:
 
 def _compute(ev: Evaluation) -> dict[str, float]:
     weights = weights_path(ev.cache)
-    pick = torch.randperm(len(ev.test), generator=torch.Generator().manual_seed(ev.seed))[: ev.n]
-    real = to_uint8_rgb(ev.test.take(pick).x, ev.value_range)
+    real = to_uint8_rgb(ev.real_samples(), ev.value_range)
     fake = to_uint8_rgb(ev.fake, ev.value_range)
     try:
         values = torch_fidelity.calculate_metrics(
