@@ -2,9 +2,11 @@
 saved, and sampled from by the grids, evaluation, `ganzoo sample` and `ganzoo eval`."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
+from torch import nn
 
 import ganzoo
 from ganzoo import Component, GanzooError, checkpoint
@@ -104,4 +106,6 @@ def test_the_average_resumes_exactly_and_never_takes_the_other_networks_average(
         assert all(torch.equal(v, twice[key]["weights"][k]) for k, v in once[key]["weights"].items()), key
     average = EMA("generator", 0.1)
     average.load_state_dict(once["ema-discriminator"])  # what an earlier version's "EMA" key holds
-    assert average._pending is None
+    G = nn.Linear(2, 3)  # D's average would not even load into it
+    average.on_train_start(SimpleNamespace(generator=G))
+    assert torch.equal(average.model.weight, G.weight)  # it starts from G, ignoring D's state

@@ -1,5 +1,6 @@
 """The reference classifiers: accurate, cached with a checksum, reproducible."""
 
+import hashlib
 import json
 
 import pytest
@@ -39,8 +40,12 @@ def test_the_cache_is_used_and_a_tampered_file_is_not_trusted(mnist_classifier, 
     weights.write_bytes(bytes(data))
     assert clf.load_cached("mnist", tmp_path) is None
     weights.write_bytes(b"garbage")
-    forged = {**json.loads(meta.read_text()), "sha256": clf._sha256(weights)}
-    meta.write_text(json.dumps({**forged, "meta_sha256": clf._meta_checksum(forged)}))
+    # Forge both checksums, written out here: SHA-256 of the weights file, and of the
+    # metadata's canonical JSON without its own checksum field.
+    forged = {**json.loads(meta.read_text()), "sha256": hashlib.sha256(b"garbage").hexdigest()}
+    forged.pop("meta_sha256")
+    canonical = json.dumps(forged, sort_keys=True, separators=(",", ":")).encode()
+    meta.write_text(json.dumps({**forged, "meta_sha256": hashlib.sha256(canonical).hexdigest()}))
     assert clf.inspect_cache("mnist", tmp_path)[1].startswith("unreadable")  # checksums fit, content does not
     assert clf.load_cached("mnist", tmp_path) is None
 
@@ -99,14 +104,20 @@ def test_training_works_whatever_the_grad_mode_of_the_caller(mnist, mode):
         assert torch.equal(p, q)  # trained, and trained exactly as outside
 
 
-def test_progress_lines_when_stderr_is_not_a_terminal(capsys):
-    report = clf._plain_progress("training the mnist reference classifier (once)", 5, 0.0)
-    for done in range(1, 101):
-        report(done, 100, 0.5)
+def test_progress_lines_when_stderr_is_not_a_terminal(mnist, tmp_path, monkeypatch, capsys):
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):  # they would make rich treat the capture as a terminal
+        monkeypatch.delenv(name, raising=False)
+    x01, y = (mnist.x[:160] + 1) / 2, mnist.y[:160]
+    settings = {**clf.SETTINGS["mnist"], "epochs": 5, "batch_size": 8, "min_accuracy": 0.0}
+    clf.trained_classifier("tiny", lambda: (x01, y, x01[:32], y[:32]), settings, cache=tmp_path)
     lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 11  # a first line, then one every 10%
-    assert lines[2].startswith("training the mnist reference classifier (once): 20% (epoch 1/5), ")
-    assert lines[2].endswith("loss 0.5000") and lines[-1].split(": ", 1)[1].startswith("100% (epoch 5/5)")
+    assert len(lines) == 12  # a first line, one every 10% of the 100 steps, and the result
+    assert lines[2].startswith("training the tiny reference classifier (once): 20% (epoch 1/5), ")
+    assert lines[-2].split(": ", 1)[1].startswith("100% (epoch 5/5)")
+    loss = float(lines[2].rsplit("loss ", 1)[1])
+    assert 0 < loss < 5  # the mean cross-entropy of those ten steps (ln 10 = 2.3 at chance)
+    assert lines[-1].startswith("trained the tiny reference classifier in ")
+    assert clf.load_cached("tiny", tmp_path) is not None  # and cached
 
 
 def test_training_is_seeded_and_reproducible(mnist):

@@ -48,7 +48,7 @@ from torch import Tensor, nn
 from ganzoo.checkpoint import save
 
 
-class _Dense(nn.Module):
+class Dense(nn.Module):
     """``nn.DenseLayer`` of the reference: x · (θ · s / ‖θ‖) + b, θ of shape (in, out)."""
 
     def __init__(self, fan_in: int, fan_out: int, train_scale: bool = False) -> None:
@@ -72,12 +72,12 @@ class _Dense(nn.Module):
         return (a - mean) / std
 
 
-class _Discriminator(nn.Module):
+class Discriminator(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         widths = (784, 1000, 500, 250, 250, 250)
-        self.hidden = nn.ModuleList(_Dense(a, b) for a, b in zip(widths, widths[1:]))
-        self.out = _Dense(250, 10, train_scale=True)
+        self.hidden = nn.ModuleList(Dense(a, b) for a, b in zip(widths, widths[1:]))
+        self.out = Dense(250, 10, train_scale=True)
 
     def forward(self, x: Tensor, noise: bool = True, init: bool = False, features: bool = False) -> Tensor:
         def noisy(h: Tensor, sigma: float) -> Tensor:
@@ -99,7 +99,7 @@ VERSIONS = {
 }
 
 
-class _Generator(nn.Module):
+class Generator(nn.Module):
     def __init__(self, output: str, output_init: bool = False) -> None:
         super().__init__()
         self.output_init = output_init
@@ -136,7 +136,7 @@ class _Generator(nn.Module):
         return self.output(a + self.b3)
 
 
-class _ReferenceAdam(torch.optim.Optimizer):
+class ReferenceAdam(torch.optim.Optimizer):
     """``nn.adam_updates``: m̂ / √(v̂ + ε) with bias correction, ε = 1e-8."""
 
     def __init__(self, params, lr: float, betas: tuple[float, float]) -> None:
@@ -193,15 +193,15 @@ def train(x: Tensor, labelled: Tensor, y: Tensor, test_x: Tensor, test_y: Tensor
     average of its weights, G's feature-matching loss and D(G(z)) (epoch means)."""
     torch.manual_seed(seed)
     settings = VERSIONS[version]
-    generator = _Generator(output, settings["output_init"]).to(device)
-    discriminator = _Discriminator().to(device)
+    generator = Generator(output, settings["output_init"]).to(device)
+    discriminator = Discriminator().to(device)
     x, y, test_x, test_y = x.to(device), y.to(device), test_x.to(device), test_y.to(device)
     with torch.no_grad():
         discriminator(x[torch.randperm(len(x))[:500].to(device)], init=True)
         if settings["output_init"]:
             generator(100, init=True)
     average = [torch.zeros_like(p) for p in discriminator.parameters()]
-    optimiser = {"torch": torch.optim.Adam, "reference": _ReferenceAdam}[adam]
+    optimiser = {"torch": torch.optim.Adam, "reference": ReferenceAdam}[adam]
     d_optim = optimiser(discriminator.parameters(), lr=settings["lr"](0), betas=(0.5, 0.999))
     g_optim = optimiser(generator.parameters(), lr=settings["lr"](0), betas=(0.5, 0.999))
     x_lab, y_lab = x[labelled.to(device)], y[labelled.to(device)]

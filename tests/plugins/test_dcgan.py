@@ -32,7 +32,7 @@ def test_follows_the_papers_guidelines():
     # No hidden fully connected layers, no pooling.
     for model in (G, D):
         assert not any(isinstance(m, (nn.Linear, nn.MaxPool2d, nn.AvgPool2d)) for m in model.modules())
-    g_layers = list(G.net)
+    g_layers = [m for m in G.modules() if not list(m.children())]  # in the order they run
     # BatchNorm after every G layer but the output, which is tanh; ReLU inside G.
     assert isinstance(g_layers[-1], nn.Tanh) and isinstance(g_layers[-2], nn.ConvTranspose2d)
     assert sum(isinstance(m, nn.BatchNorm2d) for m in G.modules()) == 2

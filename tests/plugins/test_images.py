@@ -144,7 +144,7 @@ def test_a_missing_root_is_one_line_before_anything_is_written(tmp_path, capsys,
 
 
 # ----------------------------------------------------------------------------- CIFAR-10
-def _write_cifar(folder: Path, digits, per_file=40):
+def write_cifar(folder: Path, digits, per_file=40):
     """The CIFAR-10 python batches: pickled dicts of uint8 rows (R, G, B planes) and labels.
     Returns the images and labels written to the five training batches and to the test batch."""
     images, labels = digits
@@ -163,7 +163,7 @@ def _write_cifar(folder: Path, digits, per_file=40):
 
 
 def test_cifar10_is_read_from_its_standard_files(tmp_path, digits):
-    (train_x, train_y), (test_x, test_y) = _write_cifar(tmp_path / "cifar10" / "cifar-10-batches-py", digits)
+    (train_x, train_y), (test_x, test_y) = write_cifar(tmp_path / "cifar10" / "cifar-10-batches-py", digits)
     train = ganzoo.load_dataset(Component("cifar10", download=False), tmp_path)
     test = ganzoo.load_dataset(Component("cifar10", split="test", download=False), tmp_path)
     assert train.spec.shape == (3, 32, 32) and train.spec.num_classes == 10
@@ -181,7 +181,7 @@ def test_cifar10_offline_and_damaged_files_are_one_line(tmp_path, digits, monkey
     assert calls and "\n" not in str(info.value)
     assert not (tmp_path / "cifar10").exists()  # the failed download left no empty folder
     folder = tmp_path / "cifar10" / "cifar-10-batches-py"
-    _write_cifar(folder, digits)
+    write_cifar(folder, digits)
     with open(folder / "test_batch", "wb") as f:  # a pickle that would run a command
         f.write(b"cos\nsystem\n(S'touch " + str(tmp_path / "ran").encode() + b"'\ntR.")
     with pytest.raises(GanzooError, match="test_batch: not a CIFAR-10 batch .*system"):
@@ -194,7 +194,7 @@ def test_cifar10_offline_and_damaged_files_are_one_line(tmp_path, digits, monkey
 
 
 def test_dcgan_cifar10_trains_from_the_command_line(tmp_path, digits):
-    _write_cifar(tmp_path / "data" / "cifar10" / "cifar-10-batches-py", digits)
+    write_cifar(tmp_path / "data" / "cifar10" / "cifar-10-batches-py", digits)
     assert main(["run", "dcgan-cifar10", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
                  "--set", "steps=3", "--set", "dataset.download=false", *TINY]) == 0
     assert checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")["data_spec"]["shape"] == [3, 32, 32]
@@ -387,7 +387,7 @@ def test_an_unlabelled_folder_names_the_metrics_it_can_be_evaluated_with(photos,
 
 def test_dcgan_cifar10_is_evaluated_in_a_classifier_trained_on_cifar10(tmp_path, digits, monkeypatch):
     monkeypatch.setenv("GANZOO_CACHE_DIR", str(tmp_path / "cache"))
-    _write_cifar(tmp_path / "data" / "cifar10" / "cifar-10-batches-py", digits)
+    write_cifar(tmp_path / "data" / "cifar10" / "cifar-10-batches-py", digits)
     run = tmp_path / "run"
     assert main(["run", "dcgan-cifar10", "--data-dir", str(tmp_path / "data"), "--out", str(run),
                  "--set", "steps=2", "--set", "dataset.download=false", *TINY]) == 0

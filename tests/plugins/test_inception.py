@@ -14,7 +14,7 @@ from ganzoo import Component, GanzooError
 from ganzoo.cli import main
 from ganzoo.metrics.evaluate import evaluate
 from ganzoo_inception.fidelity import WEIGHTS, Images, to_uint8_rgb, weights_path
-from test_images import _write_cifar, digits  # noqa: F401 - digits is a fixture
+from test_images import write_cifar, digits  # noqa: F401 - digits is a fixture
 
 
 def test_samples_become_the_uint8_pixels_torch_fidelity_reads():
@@ -69,7 +69,7 @@ def _random_weights(path, monkeypatch):
 @pytest.fixture
 def cifar(tmp_path, digits):  # noqa: F811
     data = tmp_path / "data"
-    _write_cifar(data / "cifar10" / "cifar-10-batches-py", digits)
+    write_cifar(data / "cifar10" / "cifar-10-batches-py", digits)
     return data
 
 

@@ -161,7 +161,8 @@ def test_mixture_recipes_follow_pacgan():
     assert G.latent_dim == 2 and sum(isinstance(m, torch.nn.BatchNorm1d) for m in G.modules()) == 4
     # PacGAN's G: Linear without bias → BN → ReLU, population statistics updated by 0.05 a
     # step; both nets start N(0, 0.02²) with zero biases.
-    assert [type(m).__name__ for m in G.net[:3]] == ["Linear", "BatchNorm1d", "ReLU"] and G.net[0].bias is None
+    layers = [m for m in G.modules() if not list(m.children())]
+    assert [type(m).__name__ for m in layers[:3]] == ["Linear", "BatchNorm1d", "ReLU"] and layers[0].bias is None
     assert {m.momentum for m in G.modules() if isinstance(m, torch.nn.BatchNorm1d)} == {0.05}
     assert recipe.generator.options["init_std"] == 0.02 and recipe.discriminator.options["init_std"] == 0.02
     first = next(m for m in D.trunk.modules() if isinstance(m, torch.nn.Linear))

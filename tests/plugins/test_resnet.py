@@ -10,7 +10,7 @@ import torch
 import ganzoo
 from ganzoo import Component, DataSpec, GanzooError, checkpoint
 from ganzoo.cli import main
-from test_images import _write_cifar, digits  # noqa: F401 - digits is a fixture
+from test_images import write_cifar, digits  # noqa: F401 - digits is a fixture
 
 
 @pytest.mark.parametrize("channels, size, last_side", [(1, 28, 7), (3, 28, 7), (1, 32, 8), (3, 32, 8), (3, 64, 8)])
@@ -83,7 +83,7 @@ def test_every_new_recipe_trains_from_the_command_line(name, tmp_path, digits): 
     data = tmp_path / "data"
     extra = []
     if "cifar10" in name:
-        _write_cifar(data / "cifar10" / "cifar-10-batches-py", digits)
+        write_cifar(data / "cifar10" / "cifar-10-batches-py", digits)
         extra = ["--data-dir", str(data), "--set", "dataset.download=false"]
     run = tmp_path / "run"
     assert main(["run", name, "--out", str(run), "--set", "steps=2", "--set", "batch_size=16", "--set", "log_every=1",

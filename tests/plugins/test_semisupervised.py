@@ -11,7 +11,7 @@ from torch import nn
 
 import ganzoo
 from ganzoo import Batch, Component, DataSpec, GanzooError
-from ganzoo.callbacks import EMA
+from ganzoo.callbacks import EMA, Callback
 from ganzoo.cli import main
 from ganzoo.nn import WeightNormLinear
 from ganzoo_semisupervised import (SemiSupervisedData, SemiSupervisedLoss, choose_labelled,
@@ -353,9 +353,11 @@ def test_training_steps_equal_the_reference_written_independently(data_dir, floa
     G = ganzoo.create("generators", recipe.generator, data.spec)
     D = ganzoo.create("discriminators", recipe.discriminator.replace(input_noise=0.0, noise=0.0), data.spec)
     D.init_from_data(data.x)
-    pg, pd = port._Generator("sigmoid"), port._Discriminator()
-    g_linear = [m for m in G.net if isinstance(m, nn.Linear)]
-    g_shift = [m for m in G.net if type(m).__name__ == "_Shift"]
+    pg, pd = port.Generator("sigmoid"), port.Discriminator()
+    g_linear = [m for m in G.modules() if isinstance(m, nn.Linear)]
+    # BatchNorm's β without its γ: the layers whose only parameter is a bias.
+    g_shift = [m for m in G.modules() if [n for n, _ in m.named_parameters(recurse=False)] == ["bias"]]
+    assert len(g_linear) == len(g_shift) == 2
     pairs = [(lg.v.T, lp.theta) for lg, lp in zip([*D.hidden, D.out], [*pd.hidden, pd.out])]
     pairs += [(lg.g, lp.scale) for lg, lp in zip([*D.hidden, D.out], [*pd.hidden, pd.out])]
     pairs += [(lg.bias, lp.b) for lg, lp in zip([*D.hidden, D.out], [*pd.hidden, pd.out])]
@@ -364,22 +366,33 @@ def test_training_steps_equal_the_reference_written_independently(data_dir, floa
     with torch.no_grad():
         for ours, theirs in pairs:
             theirs.copy_(ours)
-    trainer = ganzoo.Trainer(G, D, ganzoo.create("losses", recipe.loss), data, batch_size=recipe.batch_size,
-                             steps=3, g_optim=ganzoo.optimizer(recipe.g_optim),
-                             d_optim=ganzoo.optimizer(recipe.d_optim), device="cpu", seed=0)
-    d_optim = port._ReferenceAdam(pd.parameters(), lr=3e-3, betas=(0.5, 0.999))
-    g_optim = port._ReferenceAdam(pg.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    d_optim = port.ReferenceAdam(pd.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    g_optim = port.ReferenceAdam(pg.parameters(), lr=3e-3, betas=(0.5, 0.999))
     perm = data.permutation(0, 0)  # the trainer's first epoch
     start = [ours.detach().clone() for ours, _ in pairs]
-    for step in range(3):
-        rows = perm[step * 100:(step + 1) * 100]
-        unl, lab, unl2 = (data.x[rows[:, i]].flatten(1) for i in range(3))
-        torch.manual_seed(step)
-        trainer._train_step()
-        torch.manual_seed(step)  # the same z: both draw G's noise and nothing else, in the same order
-        port.step(pg, pd, d_optim, g_optim, unl, lab, data.y[rows[:, 1]], unl2, noise=False)
-        for ours, theirs in pairs:
-            torch.testing.assert_close(ours.detach(), theirs.detach(), rtol=0, atol=1e-5)
+    compared = []
+
+    class StepTheReference(Callback):
+        """Seeds each of the trainer's steps, then takes the port's same step and compares."""
+
+        def on_train_start(self, trainer):
+            torch.manual_seed(0)
+
+        def on_step_end(self, trainer):
+            step = trainer.step - 1
+            rows = perm[step * 100:(step + 1) * 100]
+            unl, lab, unl2 = (data.x[rows[:, i]].flatten(1) for i in range(3))
+            torch.manual_seed(step)  # the same z: both draw G's noise and nothing else, in the same order
+            port.step(pg, pd, d_optim, g_optim, unl, lab, data.y[rows[:, 1]], unl2, noise=False)
+            for ours, theirs in pairs:
+                torch.testing.assert_close(ours.detach(), theirs.detach(), rtol=0, atol=1e-5)
+            compared.append(trainer.step)
+            torch.manual_seed(trainer.step)  # the trainer's next step
+
+    ganzoo.Trainer(G, D, ganzoo.create("losses", recipe.loss), data, batch_size=recipe.batch_size, steps=3,
+                   g_optim=ganzoo.optimizer(recipe.g_optim), d_optim=ganzoo.optimizer(recipe.d_optim),
+                   device="cpu", seed=0, callbacks=[StepTheReference()]).fit()
+    assert compared == [1, 2, 3]
     # Adam moved every trained tensor by about lr (3e-3) a step: far beyond the tolerance.
     assert min(float((ours.detach() - before).abs().max())
                for (ours, _), before in zip(pairs, start) if ours.requires_grad) > 1e-3
