@@ -170,6 +170,7 @@ def build(
         batch_size=recipe.batch_size, steps=recipe.steps, epochs=recipe.epochs,
         n_critic=recipe.n_critic, g_steps=recipe.g_steps, simultaneous=recipe.simultaneous,
         g_optim=optimizer(recipe.g_optim, registry), d_optim=optimizer(recipe.d_optim, registry),
-        device=device, seed=recipe.seed, amp=recipe.amp, log_every=recipe.log_every,
+        device=device, seed=recipe.seed, amp=recipe.amp, sync_batchnorm=recipe.sync_batchnorm,
+        log_every=recipe.log_every,
         callbacks=[*watching, *callbacks], recipe=recipe.to_dict(),
     )

@@ -21,10 +21,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from . import distributed
 from .callbacks import save_grid, save_scatter
 from .callbacks.samples import grid_layout
 from .data import DataFile, TensorData
-from .errors import GanzooError, TrainingDiverged
+from .errors import GanzooError, RanksAgree, TrainingDiverged
 from .factories import load_dataset
 from .files import check_output, json_text, os_error, write_text
 from .kinds import KINDS
@@ -34,7 +35,7 @@ from .options import Seed, coerce
 from .recipe import Component, Recipe, apply_overrides, parse_value
 from .recipe_file import SUFFIXES as RECIPE_SUFFIXES, read_recipe, recipe_toml
 from .registry import default_registry
-from .run import Run
+from .run import Run, join
 from .saved import load_run
 from .stream import StreamData, format_bytes, memory_budget
 from .settings import CACHE_DIR_ENV, DATA_DIR_ENV, DEBUG_ENV, data_dir as resolve_data_dir
@@ -56,28 +57,38 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(format="%(message)s", level=logging.WARNING)
     argv = list(sys.argv[1:] if argv is None else argv)
+    rank = distributed.launched_as()
+    if not rank.main:
+        logging.getLogger().setLevel(logging.ERROR)  # rank 0 says what every rank would
+    # One of several ranks: an error names its rank, and what rank 0 says for all
+    # (bad input, divergence) or what follows another rank's end is left unsaid.
+    prefix = f"rank {rank.rank}: " if rank.size > 1 else ""
     try:
         parser = _parser()
         command = _plugin_commands().get(argv[0]) if argv else None
         if command is not None:  # ``ganzoo NAME ARGS...``: the plugin parses its own arguments
             return int(command.obj(argv[1:]) or 0)
         args = parser.parse_args(argv)
+        args.argv = argv
         return args.func(args)
     except GanzooError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        if rank.main or not isinstance(exc, (RanksAgree, TrainingDiverged)):
+            err.print(f"[bold red]error:[/] {prefix}{escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted; nothing was saved")
         return 130
     except OSError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(os_error(exc, exc.filename or '?', 'use')))}",
+        err.print(f"[bold red]error:[/] {prefix}{escape(str(os_error(exc, exc.filename or '?', 'use')))}",
                   highlight=False, soft_wrap=True)
         return 2
     except Exception as exc:  # a bug in ganzoo or a plugin: one line, the traceback on request
+        if rank.size > 1 and distributed.peer_lost(exc):
+            return 1  # another rank ended the job, and says why
         if os.environ.get(DEBUG_ENV):
             raise
         first = (str(exc).strip().splitlines() or [""])[0]
-        err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(first)} "
+        err.print(f"[bold red]internal error:[/] {prefix}{escape(type(exc).__name__)}: {escape(first)} "
                   f"(a bug in ganzoo or a plugin; {DEBUG_ENV}=1 shows the traceback)", highlight=False, soft_wrap=True)
         return 1
 
@@ -97,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", type=Path, metavar="CKPT", help="continue the run saved in this checkpoint")
     run.add_argument("--overwrite", action="store_true", help="replace the run already in --out (its checkpoints too)")
     run.add_argument("--data-dir", type=Path, help=f"dataset folder (default ${DATA_DIR_ENV})")
+    run.add_argument("--nproc", type=int, default=1, metavar="N",
+                     help="train on N processes of this machine (torchrun's launcher; on CUDA one GPU each); "
+                          "batch_size stays the global batch")
     run.set_defaults(func=cmd_run)
 
     lst = sub.add_parser("list", help="list registered components")
@@ -193,11 +207,49 @@ def _resolve_recipe(args: argparse.Namespace, saved: Recipe | None) -> Recipe | 
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    saved = load_run(args.resume, "--resume") if args.resume else None
-    run = Run(_resolve_recipe(args, saved.recipe if saved else None), args.out, resume=saved, overwrite=args.overwrite,
-              data_dir=args.data_dir, device=args.device, console=err)
+    if args.nproc < 1:
+        raise GanzooError(f"--nproc is a number of processes, at least 1; got {args.nproc}")
+    if args.nproc > 1 and not distributed.launched():
+        status, message = distributed.launch(args.nproc, _without_nproc(args.argv))
+        if message:
+            err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        return status
+    try:
+        with distributed.errors_agreed(join(args.device)):  # several ranks: rank 0 says it, once
+            saved = load_run(args.resume, "--resume") if args.resume else None
+            recipe = _resolve_recipe(args, saved.recipe if saved else None)
+        run = Run(recipe, args.out, resume=saved, overwrite=args.overwrite, data_dir=args.data_dir,
+                  device=args.device, console=err)
+        return _train(run, saved is not None)
+    finally:
+        distributed.leave()
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    """``argv`` less ``--nproc N`` (each rank is one process)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
+
+
+def _train(run: Run, resuming: bool) -> int:
     trainer = run.trainer
-    if saved is not None:
+    if not run.world.main:  # rank 0 says what happened
+        try:
+            run.fit()
+        except KeyboardInterrupt:
+            return 130
+        except TrainingDiverged:
+            return EXIT_DIVERGED
+        return EXIT_SIGNAL.get(trainer.stop_signal, 130) if trainer.interrupted else 0
+    nproc = f" --nproc {run.world.size}" if run.world.size > 1 else ""
+    if resuming:
         err.print(f"resuming {run.recipe.name} from step {trainer.step} of {trainer.total_steps}")
     first_step, started = trainer.step, time.perf_counter()
     try:
@@ -209,7 +261,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         err.print(f"[yellow]stopped at once by a second interrupt at step {trainer.step}[/]: nothing was saved "
                   f"since the last checkpoint; {where}", highlight=False, soft_wrap=True)
         if saved_last:
-            err.print(f"resume with: ganzoo run --resume {saved_last[0]}", highlight=False, soft_wrap=True)
+            err.print(f"resume with: ganzoo run --resume {saved_last[0]}{nproc}", highlight=False, soft_wrap=True)
         return 130
     except TrainingDiverged as exc:
         _summary(trainer, run.out, time.perf_counter() - started, trainer.step - first_step)
@@ -220,7 +272,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         name = "SIGTERM" if trainer.stop_signal == signal.SIGTERM else "interrupted"
         err.print(
             f"[yellow]{name} at step {trainer.step}[/]; checkpoint saved to {run.checkpoints.last}\n"
-            f"resume with: ganzoo run --resume {run.checkpoints.last}", highlight=False, soft_wrap=True,
+            f"resume with: ganzoo run --resume {run.checkpoints.last}{nproc}", highlight=False, soft_wrap=True,
         )
         return EXIT_SIGNAL.get(trainer.stop_signal, 130)
     return 0

@@ -77,15 +77,25 @@ class Data:
         """The order of epoch ``epoch``: a function of the seed and the epoch only."""
         return epoch_permutation(len(self), seed, epoch)
 
-    def batches(self, seed: int, batch_size: int, epoch: int = 0, cursor: int = 0) -> Iterator[Batch]:
+    def batches(self, seed: int, batch_size: int, epoch: int = 0, cursor: int = 0, *,
+                rank: int = 0, ranks: int = 1) -> Iterator[Batch]:
         """Batch ``cursor`` of epoch ``epoch`` and every one after it, epoch after epoch:
-        batch ``i`` of an epoch is ``take`` of rows ``i·b … (i+1)·b − 1`` of its permutation."""
+        batch ``i`` of an epoch is ``take`` of rows ``i·b … (i+1)·b − 1`` of its permutation.
+        Shared by ``ranks`` processes, rank ``rank`` takes the ``rank``-th of ``ranks``
+        equal slices of each batch (``b`` is the global batch)."""
         per_epoch = self.batches_per_epoch(batch_size)
         while True:
             order = self.permutation(seed, epoch).to(self.device, non_blocking=True)
             for i in range(cursor, per_epoch):
-                yield self.take(order[i * batch_size : (i + 1) * batch_size])
+                yield self.take(order[shard(i, batch_size, rank, ranks)])
             epoch, cursor = epoch + 1, 0
+
+
+def shard(i: int, batch_size: int, rank: int = 0, ranks: int = 1) -> slice:
+    """The rows of an epoch's permutation that batch ``i`` gives rank ``rank`` of ``ranks``."""
+    part = batch_size // ranks
+    start = i * batch_size + rank * part
+    return slice(start, start + part)
 
 
 class TensorData(Data):

@@ -16,6 +16,11 @@ class TrainingDiverged(GanzooError):
     message names the step and the last (finite) checkpoint written."""
 
 
+class RanksAgree(GanzooError):
+    """An error every process of a distributed run raises alike (bad input found
+    while the run is assembled, on one rank or all); rank 0 reports it."""
+
+
 class DataUnreadable(GanzooError):
     """Training stopped because a sample could not be read (a streamed file that
     went bad, a reading process that died); the state of the last finished step

@@ -79,7 +79,10 @@ class Recipe:
     registered schedule that sets both optimisers' learning rates and momenta
     from the step count; ``augment`` a registered augmentation applied to every
     input of D in training (real and generated alike, e.g. DiffAugment);
-    ``callbacks`` names registered callbacks that watch the run.
+    ``callbacks`` names registered callbacks that watch the run. ``batch_size``
+    is the global batch: a run of several processes splits each batch between
+    them, and with ``sync_batchnorm`` their BatchNorm layers normalise over the
+    global batch rather than each process's slice.
     """
 
     dataset: Component = _names("datasets")
@@ -99,6 +102,7 @@ class Recipe:
     simultaneous: bool = False
     seed: Seed = 0
     amp: bool = False
+    sync_batchnorm: bool = False
     log_every: int = 50
     sample_every: int = 1000
     checkpoint_every: int = 5000

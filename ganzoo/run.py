@@ -14,6 +14,11 @@ bar and the collapse warning. Everything is checked before anything is
 written, a run that fails before its first step leaves nothing behind, an
 existing run is never overwritten unless asked, and a resumed run continues
 exactly.
+
+Launched by torchrun, a Run is one rank of several: it starts the process group
+(:func:`ganzoo.distributed.join`) before building, the ranks agree on whether
+the run could be built (one message, from rank 0), and rank 0 alone creates the
+run directory and writes into it.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+import torch
 from rich.console import Console
 
+from . import distributed
 from .build import build
 from .callbacks import Checkpointer, CollapseWatch, LossCurves, MetricsLog, Progress, SampleGrid, SampleScatter
 from .errors import GanzooError
@@ -34,7 +41,7 @@ from .files import check_folder, os_error, write_text
 from .recipe import Recipe
 from .registry import Registry
 from .saved import SavedRun, load_run
-from .trainer import Trainer
+from .trainer import Trainer, resolve_device
 
 # What a resumed run may change: its length and how it is watched. Everything
 # else decides which steps it takes, so changing it would break exact resume.
@@ -54,6 +61,17 @@ def check_resumable(recipe: Recipe, saved: Recipe) -> None:
                 f"{json.dumps(ours[key])}; a resumed run continues exactly, so only its length and logging "
                 "may change; resume with the same recipe, or start a new run without --resume"
             )
+
+
+def join(device: str | torch.device = "auto") -> distributed.World:
+    """This process's place in the run: under torchrun, the process group is
+    started (once) with the backend that suits ``device``; else one process. A
+    device that cannot be had is said when the run is built."""
+    try:
+        resolved = resolve_device(device)
+    except GanzooError:
+        resolved = torch.device("cpu")
+    return distributed.join(distributed.local_device(resolved))
 
 
 def holds_run(folder: Path) -> bool:
@@ -76,6 +94,11 @@ class Run:
                  resume: str | os.PathLike | SavedRun | None = None, overwrite: bool = False,
                  data_dir: str | os.PathLike | None = None, device: str = "auto", callbacks: Sequence[Any] = (),
                  registry: Registry | None = None, console: Console | None = None) -> None:
+        self.world = join(device)
+        with distributed.errors_agreed(self.world):
+            self._assemble(recipe, out, resume, overwrite, data_dir, device, callbacks, registry, console)
+
+    def _assemble(self, recipe, out, resume, overwrite, data_dir, device, callbacks, registry, console) -> None:
         if overwrite and resume is not None:
             raise GanzooError("--overwrite replaces a run and --resume continues one; pass only one of them")
         self.saved = resume if isinstance(resume, SavedRun) or resume is None else load_run(resume, "--resume")
@@ -125,7 +148,10 @@ class Run:
     # ------------------------------------------------------------------ training
     def fit(self) -> Trainer:
         """Create the run directory, attach what writes into it, and train. A run that
-        fails before its first step removes what it created."""
+        fails before its first step removes what it created. A rank other than 0
+        trains without a directory."""
+        if not self.world.main:
+            return self.trainer.fit()
         out, made = self._make_dir()
         self.out = out
         start = self.trainer.step

@@ -22,7 +22,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from .components import Batch, DataSpec
-from .data import Data
+from .data import Data, shard
 from .errors import DataUnreadable, GanzooError
 from .settings import MEMORY_BUDGET_ENV
 
@@ -96,15 +96,17 @@ class _EpochBatches:
     """Index batches from batch ``cursor`` of epoch ``epoch`` on, epoch after epoch
     (the sampler of the loader): the same rows :meth:`Data.batches` takes."""
 
-    def __init__(self, data: Data, seed: int, batch_size: int, epoch: int, cursor: int) -> None:
+    def __init__(self, data: Data, seed: int, batch_size: int, epoch: int, cursor: int, rank: int,
+                 ranks: int) -> None:
         self.data, self.seed, self.batch_size, self.epoch, self.cursor = data, seed, batch_size, epoch, cursor
+        self.rank, self.ranks = rank, ranks
 
     def __iter__(self) -> Iterator[list[int]]:
         epoch, cursor, b = self.epoch, self.cursor, self.batch_size
         while True:
             order = self.data.permutation(self.seed, epoch).cpu()
             for i in range(cursor, self.data.batches_per_epoch(b)):
-                yield order[i * b : (i + 1) * b].tolist()
+                yield order[shard(i, b, self.rank, self.ranks)].tolist()
             epoch, cursor = epoch + 1, 0
 
 
@@ -217,9 +219,10 @@ class StreamData(Data):
         return Batch(x=torch.cat([p.x for p in parts]),
                      y=None if self.y is None else torch.cat([p.y for p in parts]))
 
-    def batches(self, seed: int, batch_size: int, epoch: int = 0, cursor: int = 0) -> Iterator[Batch]:
+    def batches(self, seed: int, batch_size: int, epoch: int = 0, cursor: int = 0, *,
+                rank: int = 0, ranks: int = 1) -> Iterator[Batch]:
         """The batches :meth:`Data.batches` would give, read ahead by the workers."""
-        sampler = _EpochBatches(self, seed, batch_size, epoch, cursor)
-        indices = iter(_EpochBatches(self, seed, batch_size, epoch, cursor))
+        sampler = _EpochBatches(self, seed, batch_size, epoch, cursor, rank, ranks)
+        indices = iter(_EpochBatches(self, seed, batch_size, epoch, cursor, rank, ranks))
         for pixels in read(self._loader(sampler, self.workers)):
             yield self._batch(pixels, next(indices))

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
-from . import checkpoint
+from . import checkpoint, distributed
 from .components import Batch, GANLoss, generate
 from .data import Data
 from .errors import DataUnreadable, GanzooError, TrainingDiverged
@@ -138,6 +138,13 @@ class Trainer:
     only time the loop waits for the device. A callback's ``state_dict()`` is saved
     under its ``state_key`` (else its class name). ``recipe`` is plain data
     (a dict) saved in checkpoints as what built the run.
+
+    Under torchrun (a process group started, e.g. by :class:`ganzoo.Run`), the
+    trainer is one rank of several: ``batch_size`` is the global batch, each rank
+    trains on its slice, DDP averages the gradients, the logged losses are the
+    ranks' average, every rank stops at the same step, and callbacks run on rank 0
+    alone unless they set ``every_rank`` (see :mod:`ganzoo.distributed`).
+    ``sync_batchnorm`` then normalises BatchNorm layers over the global batch.
     """
 
     def __init__(
@@ -158,6 +165,7 @@ class Trainer:
         device: str | torch.device = "auto",
         seed: int = 0,
         amp: bool = False,
+        sync_batchnorm: bool = False,
         log_every: int = 50,
         callbacks: Sequence[Any] = (),
         recipe: Mapping[str, Any] | None = None,
@@ -176,7 +184,15 @@ class Trainer:
             if not isinstance(value, kind):
                 hint = " (build it with ganzoo.create, or use ganzoo.build for a recipe)" if kind is nn.Module else ""
                 raise GanzooError(f"Trainer {name} must be a {kind.__name__}, got {type(value).__name__}{hint}")
-        self.device = resolve_device(device)
+        self.device = distributed.local_device(resolve_device(device))
+        self.world = distributed.world()
+        if batch_size % self.world.size:
+            raise GanzooError(f"batch_size {batch_size} is the global batch, split evenly over the {self.world.size} "
+                              f"processes; make it a multiple of {self.world.size}")
+        if sync_batchnorm and self.world.size > 1:
+            generator = distributed.sync_batchnorm(generator, self.device)
+            discriminator = distributed.sync_batchnorm(discriminator, self.device)
+        self.sync_batchnorm = sync_batchnorm
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
         self.loss = loss
@@ -210,6 +226,12 @@ class Trainer:
         self.diverged: str | None = None  # why the last fit stopped on non-finite values
         self.last_saved: tuple[Path, int] | None = None  # (path, step) of the newest checkpoint written
         self.last_metrics: dict[str, float] = {}
+        # The networks each phase hands the loss: D's phase (G, D), then G's phase (G, D).
+        # Several ranks: DDP of the network being trained, made when training starts
+        # (making it is a collective every rank must reach).
+        self._phases = (self.generator, self.discriminator), (self.generator, self.discriminator)
+        self._latents = distributed.LatentStream(self.device) if self.world.size > 1 else None
+        self._replicated = False
 
     # ----------------------------------------------------------------- schedule
     @property
@@ -238,17 +260,26 @@ class Trainer:
         same way, after ``on_train_end`` (which saves the last finished step),
         with :class:`~ganzoo.errors.DataUnreadable`.
         """
+        if self.world.size > 1 and not self._replicated:
+            G, D, w, latents = self.generator, self.discriminator, self.world, self._latents
+            self._phases = ((distributed.Local(G, latents, w), distributed.Replica(D, self.device, None, w)),
+                            (distributed.Replica(G, self.device, latents, w), distributed.Local(D, None, w)))
+            self._replicated = True
         if self.step == 0:
             torch.manual_seed(self.seed + 1)  # the init stream is the recipe's seed
+            if self._latents is not None:
+                self._latents.state = distributed.rng_state(self.device)
         self.generator.train()
         self.discriminator.train()
         self.diverged, self.stop_signal = None, None
         unreadable: DataUnreadable | None = None
         self._emit("on_train_start")
         self._log_clock = (self.step, time.perf_counter())
-        with _signals_as_flag() as stop:
+        # Several ranks: torchrun's launcher passes a signal on to every rank, so one
+        # that follows it is the same request, not a second one.
+        with _signals_as_flag(repeat_aborts=self.world.size == 1) as stop:
             try:
-                while self.step < self.total_steps and not stop.is_set():
+                while self.step < self.total_steps and not self._stopping(stop):
                     finished_epochs = self._train_step()
                     self.step += 1
                     # Logs first: their losses are checked for NaN before anything
@@ -272,11 +303,23 @@ class Trainer:
             self.stop_signal = stop.signal
             stop.finishing = True  # the final save runs to its end, whatever arrives now
             self._emit("on_train_end")
+            if self.world.size > 1:
+                distributed.barrier()  # every rank ends after rank 0's final save
         if self.diverged is not None:
             raise TrainingDiverged(self.diverged)
         if unreadable is not None:
             raise unreadable
         return self
+
+    def _stopping(self, stop: "_StopFlag") -> bool:
+        """Whether to stop before the next step: a signal arrived (at any rank)."""
+        if self.world.size == 1:
+            return stop.is_set()
+        signum = distributed.any_rank(stop.signal or 0 if stop.is_set() else 0)
+        if signum and not stop.is_set():
+            stop.signal = signum
+            stop.set()
+        return bool(signum)
 
     def _diverged(self, what: str) -> TrainingDiverged:
         if self.last_saved is None:
@@ -308,6 +351,8 @@ class Trainer:
 
     def _train_step(self) -> int:
         before = self.epoch
+        if self.world.size > 1:  # each rank's own draws (dropout, augmentation) for this step
+            torch.manual_seed(distributed.step_seed(self.seed, self.step, self.world.rank))
         batches = self._step_batches()
         if self.simultaneous:
             batch = batches[0]
@@ -333,7 +378,7 @@ class Trainer:
         self.generator.requires_grad_(False)
         self.discriminator.requires_grad_(True)
         with self._autocast():
-            d_loss, logs = self.loss.discriminator_loss(batch, self.generator, self.discriminator)
+            d_loss, logs = self.loss.discriminator_loss(batch, *self._phases[0])
         self.d_optim.zero_grad(set_to_none=True)
         d_loss.backward()
         self._accumulate({"d_loss": d_loss, **logs})
@@ -343,7 +388,7 @@ class Trainer:
         self.discriminator.requires_grad_(False)
         self.generator.requires_grad_(True)
         with self._autocast():
-            g_loss, logs = self.loss.generator_loss(batch, self.generator, self.discriminator)
+            g_loss, logs = self.loss.generator_loss(batch, *self._phases[1])
         self.g_optim.zero_grad(set_to_none=True)
         g_loss.backward()
         self._accumulate({"g_loss": g_loss, **logs})
@@ -352,7 +397,8 @@ class Trainer:
         if self._cursor >= self.batches_per_epoch:
             self._roll_epoch()
         if self._batches is None:
-            self._batches = self.data.batches(self.seed, self.batch_size, self.epoch, self._cursor)
+            self._batches = self.data.batches(self.seed, self.batch_size, self.epoch, self._cursor,
+                                              rank=self.world.rank, ranks=self.world.size)
         self._cursor += 1
         return next(self._batches)
 
@@ -396,7 +442,10 @@ class Trainer:
 
     def _flush_logs(self) -> None:
         keys = list(self._sums)
-        totals = torch.stack([self._sums[k] for k in keys]).tolist() if keys else []
+        totals = torch.stack([self._sums[k] for k in keys]) if keys else torch.zeros(0)
+        if self.world.size > 1 and keys:
+            totals = distributed.mean_over_ranks(totals)  # every rank logs, and judges divergence on, the same
+        totals = totals.tolist()
         metrics = {k: total / self._counts[k] for k, total in zip(keys, totals)}
         last_step, last_time = self._log_clock
         now = time.perf_counter()
@@ -414,6 +463,8 @@ class Trainer:
 
     def _emit(self, event: str, *args: Any) -> None:
         for callback in self.callbacks:
+            if not self.world.main and not getattr(callback, "every_rank", False):
+                continue  # rank 0 alone watches and writes
             handler = getattr(callback, event, None)
             if handler is not None:
                 handler(self, *args)
@@ -432,9 +483,12 @@ class Trainer:
     # ----------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue this run exactly, as plain tensors and data."""
-        rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+        # Several ranks: the stream the latents come from, which is what one process's
+        # stream is (each rank's own stream is reseeded every step).
+        state = distributed.rng_state(self.device) if self._latents is None else self._latents.state
+        rng: dict[str, Any] = {"torch": state["cpu"]}
         if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+            rng["cuda"] = state["cuda"]
         return {
             "format": checkpoint.FORMAT,
             "version": checkpoint.VERSION,
@@ -448,6 +502,7 @@ class Trainer:
             "rng": rng,
             "recipe": None if self.recipe is None else dict(self.recipe),
             "data_spec": self.data.spec.to_dict(),
+            "world_size": self.world.size,
             "loss": self.loss.state_dict() if hasattr(self.loss, "state_dict") else None,
             "callbacks": {key: cb.state_dict() for key, cb in self._stateful_callbacks().items()},
         }
@@ -479,6 +534,8 @@ class Trainer:
         try:
             step, epoch, cursor, rng = state["step"], state["epoch"], state["cursor"], state["rng"]["torch"]
             torch.set_rng_state(rng)
+            if self._latents is not None:
+                self._latents.state = {"cpu": rng, "cuda": state["rng"].get("cuda")}
         except (KeyError, TypeError, RuntimeError) as exc:
             raise GanzooError(f"checkpoint lacks the position of its run ({type(exc).__name__}: {exc}); "
                               "use a checkpoint written by Trainer.save or ganzoo run") from None
@@ -486,7 +543,7 @@ class Trainer:
         self._close_batches()
         if hasattr(self.loss, "load_state_dict") and state.get("loss") is not None:
             self.loss.load_state_dict(state["loss"])
-        if self.device.type == "cuda" and "cuda" in state["rng"]:
+        if self.device.type == "cuda" and state["rng"].get("cuda") is not None:
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
         saved = state.get("callbacks", {})
         for key, cb in self._stateful_callbacks().items():
@@ -521,17 +578,17 @@ class _StopFlag(threading.Event):
 
 
 @contextlib.contextmanager
-def _signals_as_flag():
+def _signals_as_flag(repeat_aborts: bool = True):
     """Turn the first Ctrl-C or SIGTERM (what ``timeout``, batch schedulers, ``docker
     stop`` and systemd send) into a flag the loop checks between steps; a second one
-    raises KeyboardInterrupt. Only possible in the main thread."""
+    raises KeyboardInterrupt if ``repeat_aborts``. Only possible in the main thread."""
     flag = _StopFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return
 
     def handler(signum, frame):
-        if flag.finishing:
+        if flag.finishing or (flag.is_set() and not repeat_aborts):
             return
         if flag.is_set():
             raise KeyboardInterrupt

@@ -66,7 +66,7 @@ def test_emitted_toml_is_the_flat_layout(tmp_path):
         "name": "vanilla-mnist",
         "description": "MLP GAN on MNIST (Keras tutorial model), a few minutes on a CPU",
         "batch_size": 64, "steps": 10000, "n_critic": 1, "g_steps": 1, "simultaneous": False, "seed": 0,
-        "amp": False, "log_every": 50, "sample_every": 1000, "checkpoint_every": 5000, "eval_n": 5000,
+        "amp": False, "sync_batchnorm": False, "log_every": 50, "sample_every": 1000, "checkpoint_every": 5000, "eval_n": 5000,
         "callbacks": [],
         "null": ["epochs"],  # epochs' default is 1; steps decides the length here
         "dataset": {"name": "mnist"},

@@ -37,6 +37,7 @@ CHANGES = {
     "simultaneous": (True, ["simultaneous=true", "g_steps=1"]),
     "seed": (7, ["seed=7"]),
     "amp": (True, ["amp=true"]),
+    "sync_batchnorm": (True, ["sync_batchnorm=true"]),
     "log_every": (3, ["log_every=3"]),
     "sample_every": (3, ["sample_every=3"]),
     "checkpoint_every": (3, ["checkpoint_every=3"]),
@@ -108,7 +109,8 @@ def fingerprint(trainer: Trainer) -> dict:
 
     return {
         "loop": {k: getattr(trainer, k) for k in ("batch_size", "steps", "epochs", "n_critic", "g_steps", "simultaneous",
-                                                 "seed", "amp", "log_every", "total_steps")},
+                                                 "seed", "amp", "sync_batchnorm", "log_every",
+                                                 "total_steps")},
         "data": (len(trainer.data), float(trainer.data.x.sum())),
         "models": [(type(m).__name__, {k: tuple(v.shape) for k, v in m.state_dict().items()},
                     float(sum(p.detach().sum() for p in m.parameters()))) for m in (trainer.generator, trainer.discriminator)],

@@ -16,7 +16,14 @@ if TYPE_CHECKING:
 
 
 class Callback:
-    """Base class with every event as a no-op."""
+    """Base class with every event as a no-op.
+
+    In a run of several processes, a callback runs on rank 0 alone, where the run's
+    files are written, unless ``every_rank`` is true: set it for a callback that
+    changes training (a learning-rate schedule), which every rank must do alike.
+    """
+
+    every_rank: bool = False
 
     def on_train_start(self, trainer: "Trainer") -> None: ...
 

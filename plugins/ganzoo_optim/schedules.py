@@ -30,6 +30,8 @@ class Schedule(Callback):
     linearly from 0 to 1 as the completed epochs go from ``momentum_start`` to
     ``momentum_saturate``. Momentum is SGD's ``momentum`` or Adam's β1."""
 
+    every_rank = True  # it sets the optimizers' learning rates: every rank alike
+
     def __init__(self, lr_decay: float = 1.0, min_lr: NonNegativeFloat = 0.0, final_momentum: float | None = None,
                  momentum_start: NonNegativeInt = 1, momentum_saturate: NonNegativeInt = 250,
                  linear_decay: tuple[int, int] | None = None) -> None:

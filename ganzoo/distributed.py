@@ -1,0 +1,363 @@
+"""Training on several processes: torch.distributed's process group, DDP of the
+network being trained, and what the processes (ranks) must agree on.
+
+A run on N processes is launched by torchrun (``torchrun --nproc-per-node N -m
+ganzoo run …``, or ``ganzoo run … --nproc N``, which runs torchrun's launcher in
+the same process). :func:`join` reads torchrun's environment and starts the
+process group: gloo on the CPU, NCCL on CUDA (each rank on ``cuda:LOCAL_RANK``),
+plus a gloo group on the CPU for the small agreements below, which must not wait
+for the GPU.
+
+What a run on N ranks is, so that it equals the same run on one process:
+
+- ``batch_size`` is the global batch: batch ``i`` of an epoch is the same rows of
+  the same permutation as on one process, and rank ``r`` takes the ``r``-th of N
+  equal slices of it (:meth:`~ganzoo.data.Data.batches`). The learning rate
+  needs no change.
+- G's latents for a batch are drawn whole, from a stream every rank keeps alike
+  (seeded as the one-process run's), and each rank keeps its slice
+  (:class:`LatentStream`). Every other random draw (dropout, augmentation, the
+  interpolation of a gradient penalty) comes from the rank's own stream, seeded
+  from (seed, step, rank) at every step (:func:`step_seed`), so the ranks draw
+  independently and a checkpoint needs no rank's stream to resume exactly.
+- Gradients are averaged by ``DistributedDataParallel``, which wraps only the
+  network being trained in a phase (:class:`Replica`); the frozen one is called
+  as itself (:class:`Local`), so D's phase never waits for G's gradients nor G's
+  phase for D's.
+- BatchNorm normalises each rank's slice unless ``sync_batchnorm`` converts it
+  to ``SyncBatchNorm``, which normalises the global batch.
+
+Rank 0 alone writes; the ranks agree after every step on whether to stop (a
+signal reaches each at its own moment) and average their logged losses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import logging
+import os
+import signal
+import uuid
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+import torch.distributed as dist
+import torch.distributed.run as torchrun
+from torch import Tensor, nn
+from torch.distributed.elastic.multiprocessing.api import SignalException
+from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+from torch.distributed.launcher.api import elastic_launch
+from torch.nn.parallel import DistributedDataParallel
+
+from .errors import GanzooError, RanksAgree
+
+TIMEOUT = datetime.timedelta(minutes=30)  # a rank may wait this long for rank 0's evaluation or save
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place among the ranks of a run: ``rank`` of ``size``,
+    ``local_rank`` on its machine."""
+
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        """Whether this process writes the run's files and prints (rank 0)."""
+        return self.rank == 0
+
+
+_control: Any = None  # the gloo group for agreements (the default group when that is gloo)
+
+
+def launched() -> bool:
+    """Whether torchrun started this process as one rank of several."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def world() -> World:
+    """The current world: the process group's when one is started, else one process."""
+    if dist.is_available() and dist.is_initialized():
+        return World(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+    return World()
+
+
+def launched_as() -> World:
+    """The place torchrun gave this process (whether or not its group is started yet)."""
+    if not launched():
+        return World()
+    return World(int(os.environ.get("RANK", "0")), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def local_device(device: torch.device) -> torch.device:
+    """The device of this rank: ``cuda`` becomes ``cuda:LOCAL_RANK`` under torchrun."""
+    if device.type == "cuda" and device.index is None and launched():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return device
+
+
+def join(device: torch.device) -> World:
+    """Start the process group torchrun's environment describes (once per process),
+    with the backend that suits ``device``; one process needs none."""
+    global _control
+    if not launched() or dist.is_initialized():
+        return world()
+    if not dist.is_available():
+        raise GanzooError("this PyTorch build has no torch.distributed; run on one process (without torchrun)")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+        dist.init_process_group("nccl", timeout=TIMEOUT, device_id=device)
+        _control = dist.new_group(backend="gloo", timeout=TIMEOUT)
+    else:
+        dist.init_process_group("gloo", timeout=TIMEOUT)
+        _control = None
+    return world()
+
+
+def leave() -> None:
+    """End the process group, if one was started."""
+    global _control
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+    _control = None
+
+
+def any_rank(flag: int) -> int:
+    """The largest of every rank's ``flag`` (e.g. a signal number, 0 for none), on the CPU."""
+    value = torch.tensor([flag], dtype=torch.int64)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX, group=_control)
+    return int(value.item())
+
+
+def mean_over_ranks(values: Tensor) -> Tensor:
+    """``values`` averaged over the ranks (every rank gets the average)."""
+    values = values.clone()
+    dist.all_reduce(values, op=dist.ReduceOp.SUM)
+    return values / dist.get_world_size()
+
+
+def barrier() -> None:
+    """Wait until every rank is here."""
+    dist.barrier(group=_control)
+
+
+def agree(error: str | None) -> str | None:
+    """Every rank's ``error`` (``None``: none) made one: ``None`` if no rank failed;
+    the message itself if every failing rank says the same; else the first failing
+    rank's, naming it."""
+    errors: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(errors, error, group=_control)
+    failed = [(rank, e) for rank, e in enumerate(errors) if e is not None]
+    if not failed:
+        return None
+    if len({e for _, e in failed}) == 1 and len(failed) == len(errors):
+        return failed[0][1]
+    rank, message = failed[0]
+    return f"rank {rank}: {message}"
+
+
+@contextlib.contextmanager
+def errors_agreed(w: World):
+    """Around work every rank does alike (checking input, building the run): a
+    :class:`GanzooError` raised inside on any rank becomes :class:`RanksAgree`,
+    raised by every rank with one message (see :func:`agree`), which rank 0 says."""
+    if w.size == 1:
+        yield
+        return
+    try:
+        yield
+    except GanzooError as exc:
+        raise RanksAgree(agree(str(exc))) from None
+    problem = agree(None)
+    if problem is not None:
+        raise RanksAgree(problem)
+
+
+def peer_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` is a collective failing because another rank ended (that rank
+    reports its own error)."""
+    return isinstance(exc, dist.DistError) or (
+        isinstance(exc, RuntimeError) and any(s in str(exc) for s in ("Connection closed by peer", "Connection reset",
+                                                                      "[gloo]", "NCCL")))
+
+
+def step_seed(seed: int, step: int, rank: int) -> int:
+    """The seed of rank ``rank``'s own random stream for step ``step``."""
+    digest = hashlib.sha256(f"ganzoo/{seed}/{step}/{rank}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def rng_state(device: torch.device) -> dict[str, Tensor | None]:
+    """The random state ``device``'s draws come from (the CPU's, and the CUDA device's)."""
+    return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+
+
+def set_rng_state(state: dict[str, Tensor | None], device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"])
+    if device.type == "cuda" and state.get("cuda") is not None:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+class LatentStream:
+    """The random stream G's latents are drawn from on every rank alike."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.state = rng_state(device)
+
+    def draw(self, generator: nn.Module, n: int, device: torch.device, w: World) -> Tensor:
+        """Rank ``w.rank``'s ``n`` rows of ``n · w.size`` latents drawn from this stream."""
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            set_rng_state(self.state, self.device)
+            z = generator.sample_latent(n * w.size, device)
+            self.state = rng_state(self.device)
+        return z[w.rank * n : (w.rank + 1) * n]
+
+
+class _AsTheNetwork:
+    """What a loss sees of a wrapped network (``module``): its attributes
+    (``latent_dim``, ``conditional``, ``features`` …), and a generator's latents
+    drawn as :class:`LatentStream` says."""
+
+    _latents: LatentStream | None
+    _world: World
+
+    def sample_latent(self, n: int, device: torch.device | str | None = None) -> Tensor:
+        return self._latents.draw(self.module, n, torch.device(device or self._latents.device), self._world)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "module":
+                raise
+            return getattr(self.module, name)
+
+
+class Local(_AsTheNetwork, nn.Module):
+    """A frozen network in a phase of several ranks, called as itself: it has no
+    gradients to synchronise."""
+
+    def __init__(self, module: nn.Module, latents: LatentStream | None, w: World) -> None:
+        super().__init__()
+        self.module = module
+        self._latents, self._world = latents, w
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.module(*args, **kwargs)
+
+
+class Replica(_AsTheNetwork, DistributedDataParallel):
+    """DDP of the network being trained in a phase: its gradients are averaged over
+    the ranks in backward."""
+
+    def __init__(self, module: nn.Module, device: torch.device, latents: LatentStream | None, w: World) -> None:
+        super().__init__(module, device_ids=[device] if device.type == "cuda" else None,
+                         forward_sync_buffers=False, gradient_as_bucket_view=True)
+        self._latents, self._world = latents, w
+
+
+def sync_batchnorm(module: nn.Module, device: torch.device) -> nn.Module:
+    """``module`` with every BatchNorm layer normalising over all ranks' samples
+    (the same parameters and buffers, so checkpoints are alike): torch's
+    ``SyncBatchNorm`` on an accelerator, :class:`CPUSyncBatchNorm` on the CPU."""
+    module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    if device.type == "cpu":
+        for layer in module.modules():
+            if type(layer) is nn.SyncBatchNorm:
+                layer.__class__ = CPUSyncBatchNorm
+    return module
+
+
+class _SumOverRanks(torch.autograd.Function):
+    """The sum of a tensor over the ranks, differentiable: the gradient of each
+    rank's input is the sum of every rank's output gradient."""
+
+    @staticmethod
+    def forward(ctx: Any, tensor: Tensor, group: Any) -> Tensor:
+        ctx.group = group
+        total = tensor.clone()
+        dist.all_reduce(total, group=group)
+        return total
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        total = grad.clone()
+        dist.all_reduce(total, group=ctx.group)
+        return total, None
+
+
+class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """BatchNorm over every rank's samples on the CPU (gloo), where torch's
+    ``SyncBatchNorm`` refuses to run (it, and DDP, want an accelerator): the batch's
+    mean and variance are those of the ranks' samples together, as one process
+    with the global batch computes them, and gradients flow through both sums."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2-d input (got {input.dim()}-d)")
+
+    def forward(self, input: Tensor) -> Tensor:
+        if not (self.training and dist.is_initialized() and dist.get_world_size() > 1):
+            return super().forward(input)
+        group = dist.group.WORLD
+        self._check_input_dim(input)
+        dims = [0, *range(2, input.dim())]
+        shape = [1, -1] + [1] * (input.dim() - 2)
+        count = torch.full((1,), input.numel() / input.shape[1], dtype=input.dtype)
+        sums = _SumOverRanks.apply(torch.cat([input.sum(dims), count]), group)
+        n, mean = sums[-1], sums[:-1] / sums[-1]
+        centred = input - mean.view(shape)
+        var = _SumOverRanks.apply((centred * centred).sum(dims), group) / n
+        if self.track_running_stats and self.running_mean is not None:
+            with torch.no_grad():
+                self.num_batches_tracked.add_(1)
+                rate = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.lerp_(mean, rate)
+                self.running_var.lerp_(var * n / (n - 1), rate)  # the unbiased variance, as BatchNorm keeps
+        out = centred * torch.rsqrt(var + self.eps).view(shape)
+        if self.affine:
+            out = out * self.weight.view(shape) + self.bias.view(shape)
+        return out
+
+
+# Exit statuses with which a rank has already said why it stopped (bad input, a bug,
+# divergence, a signal); any other failure the launcher reports itself.
+REPORTED = {1, 2, 3, 130, 143}
+
+
+def launch(nproc: int, argv: Sequence[str]) -> tuple[int, str | None]:
+    """``python -m ganzoo ARGV`` as ``nproc`` ranks on this machine, through
+    torchrun's launcher (``torch.distributed.run``, run in this process): the
+    exit status of the job, and a line to print when no rank said why it failed.
+
+    Each rank gets ``OMP_NUM_THREADS`` = cores / ``nproc`` unless it is set. A
+    signal to this process reaches every rank, which save and stop together; they
+    have ``shutdown`` seconds to do so before they are killed."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    for name in ("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # ganzoo's ranks say what happened
+    # torchrun's own steps (torch.distributed.run.run), with ganzoo's arguments kept
+    # out of its parser.
+    config, command, command_args = torchrun.config_from_args(torchrun.parse_args([
+        "--nnodes=1", f"--nproc-per-node={nproc}", "--rdzv-backend=c10d", "--rdzv-endpoint=localhost:0",
+        f"--rdzv-id={uuid.uuid4()}", "--max-restarts=0", "--shutdown-timeout=120", "-m", "ganzoo"]))
+    try:
+        elastic_launch(config, command)(*command_args, *argv)
+    except SignalException as exc:
+        return 128 + int(exc.sigval), None
+    except ChildFailedError as exc:
+        reported = {rank: f for rank, f in exc.failures.items() if f.exitcode in REPORTED}
+        if reported:  # the lowest rank that failed on its own (the others stopped because it did)
+            own = [f for f in reported.values() if f.exitcode != 1] or list(reported.values())
+            return min(own, key=lambda f: f.local_rank).exitcode, None
+        rank, failure = min(exc.failures.items())
+        how = (f"was killed by signal {signal.Signals(-failure.exitcode).name}" if failure.exitcode < 0
+               else f"exited with status {failure.exitcode}")
+        return 1, f"rank {rank} {how}; the other ranks were stopped"
+    return 0, None
