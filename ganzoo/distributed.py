@@ -127,11 +127,29 @@ def leave() -> None:
     _control = None
 
 
-def any_rank(flag: int) -> int:
-    """The largest of every rank's ``flag`` (e.g. a signal number, 0 for none), on the CPU."""
-    value = torch.tensor([flag], dtype=torch.int64)
-    dist.all_reduce(value, op=dist.ReduceOp.MAX, group=_control)
-    return int(value.item())
+class Agreement:
+    """The largest of every rank's flag (e.g. a signal number, 0 for none), learned
+    one exchange late so that no step waits for it: each :meth:`exchange` hands in
+    this rank's flag and returns what every rank handed in at the exchange
+    before (0 at the first). Every rank must exchange equally often."""
+
+    def __init__(self) -> None:
+        self._pending: tuple[Any, Tensor] | None = None
+
+    def exchange(self, flag: int) -> int:
+        agreed = self.settle()
+        value = torch.tensor([flag], dtype=torch.int64)
+        self._pending = dist.all_reduce(value, op=dist.ReduceOp.MAX, group=_control, async_op=True), value
+        return agreed
+
+    def settle(self) -> int:
+        """Wait for the exchange under way and return its result (0 if none)."""
+        if self._pending is None:
+            return 0
+        work, value = self._pending
+        self._pending = None
+        work.wait()
+        return int(value.item())
 
 
 def mean_over_ranks(values: Tensor) -> Tensor:

@@ -57,6 +57,11 @@ def register_losses(register):
     ``factory(**options)`` returns an object with ``discriminator_loss(batch, G, D)``
     and ``generator_loss(batch, G, D)``, each returning ``(scalar, logs)`` where
     ``logs`` maps names to detached scalar tensors (see ``ganzoo.GANLoss``).
+    In a run of several processes, ``batch`` is the rank's slice and the network
+    a phase trains is wrapped in DDP, which averages the gradients of what its
+    ``forward`` computes: reach it through ``D(x)``/``G(z)`` (``ganzoo.discriminate``,
+    ``ganzoo.generate``), not another method, and draw latents with
+    ``G.sample_latent``.
     """
 
 
@@ -121,7 +126,9 @@ def register_schedules(register):
     ``trainer.step`` and ``trainer.epoch``; a recipe names one in its
     ``schedule`` field. It must be a function of the step, the epoch and what
     the optimisers' own state holds (keep initial values in the parameter
-    groups), so that a resumed run continues the same schedule.
+    groups), so that a resumed run continues the same schedule. It sets
+    ``every_rank = True``: in a run of several processes every rank's optimisers
+    follow it.
     """
 
 
@@ -154,7 +161,9 @@ def register_callbacks(register):
     (``None`` from Python without one) when the object has that attribute, so a
     callback that writes files puts them there. A callback with
     ``state_dict()``/``load_state_dict(state)`` is saved in checkpoints under
-    its ``state_key`` attribute (default: its registered name).
+    its ``state_key`` attribute (default: its registered name). In a run of
+    several processes a callback runs on rank 0 alone (where the run directory
+    is) unless it sets ``every_rank = True`` (it changes training).
     """
 
 

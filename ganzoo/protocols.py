@@ -106,7 +106,9 @@ class CallbackLike(Protocol):
     ``on_log`` receives the averaged logs every ``log_every`` steps and each
     evaluation's ``eval_*`` values. Optional: ``run_dir`` (set to the run
     directory by ``ganzoo run`` before training), ``state_dict()`` and
-    ``load_state_dict(state)`` (saved in checkpoints under ``state_key``).
+    ``load_state_dict(state)`` (saved in checkpoints under ``state_key``), and
+    ``every_rank`` (true: it runs on every rank of a distributed run, not on rank
+    0 alone).
     """
 
     def on_train_start(self, trainer: "Trainer") -> None: ...

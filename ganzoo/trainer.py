@@ -275,11 +275,12 @@ class Trainer:
         unreadable: DataUnreadable | None = None
         self._emit("on_train_start")
         self._log_clock = (self.step, time.perf_counter())
+        agreement = distributed.Agreement() if self.world.size > 1 else None
         # Several ranks: torchrun's launcher passes a signal on to every rank, so one
         # that follows it is the same request, not a second one.
         with _signals_as_flag(repeat_aborts=self.world.size == 1) as stop:
             try:
-                while self.step < self.total_steps and not self._stopping(stop):
+                while self.step < self.total_steps and not self._stopping(stop, agreement):
                     finished_epochs = self._train_step()
                     self.step += 1
                     # Logs first: their losses are checked for NaN before anything
@@ -289,6 +290,8 @@ class Trainer:
                     self._emit("on_step_end")
                     for _ in range(finished_epochs):
                         self._emit("on_epoch_end")
+                if agreement is not None:
+                    agreement.settle()
                 if self._counts:
                     self._flush_logs()
             except TrainingDiverged as exc:
@@ -311,11 +314,13 @@ class Trainer:
             raise unreadable
         return self
 
-    def _stopping(self, stop: "_StopFlag") -> bool:
-        """Whether to stop before the next step: a signal arrived (at any rank)."""
-        if self.world.size == 1:
+    def _stopping(self, stop: "_StopFlag", agreement: distributed.Agreement | None) -> bool:
+        """Whether to stop before the next step: a signal arrived. Several ranks
+        stop together, one step after the first of them saw it (their agreement
+        travels while a step runs)."""
+        if agreement is None:
             return stop.is_set()
-        signum = distributed.any_rank(stop.signal or 0 if stop.is_set() else 0)
+        signum = agreement.exchange(stop.signal or 0 if stop.is_set() else 0)
         if signum and not stop.is_set():
             stop.signal = signum
             stop.set()
