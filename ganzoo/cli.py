@@ -73,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except GanzooError as exc:
         if rank.main or not isinstance(exc, (RanksAgree, TrainingDiverged)):
-            err.print(f"[bold red]error:[/] {prefix}{escape(str(exc))}", highlight=False, soft_wrap=True)
+            own = "" if isinstance(exc, RanksAgree) else prefix  # an agreed message names a rank when it must
+            err.print(f"[bold red]error:[/] {own}{escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted; nothing was saved")

@@ -41,7 +41,7 @@ import os
 import signal
 import uuid
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 import torch
 import torch.distributed as dist
@@ -274,9 +274,20 @@ class Replica(_AsTheNetwork, DistributedDataParallel):
     """DDP of the network being trained in a phase: its gradients are averaged over
     the ranks in backward."""
 
-    def __init__(self, module: nn.Module, device: torch.device, latents: LatentStream | None, w: World) -> None:
-        super().__init__(module, device_ids=[device] if device.type == "cuda" else None,
-                         forward_sync_buffers=False, gradient_as_bucket_view=True)
+    def __init__(self, module: nn.Module, device: torch.device, latents: LatentStream | None, w: World,
+                 untrained: Collection[str] = ()) -> None:
+        # DDP waits in every backward for the parameters that want a gradient when it
+        # is made; those the phase never reaches (``untrained``: the head of a D that a
+        # wrapper reads only the features of) must not be among them.
+        skipped = [p for name, p in module.named_parameters() if name in untrained and p.requires_grad]
+        for p in skipped:
+            p.requires_grad_(False)
+        try:
+            super().__init__(module, device_ids=[device] if device.type == "cuda" else None,
+                             forward_sync_buffers=False, gradient_as_bucket_view=True)
+        finally:
+            for p in skipped:
+                p.requires_grad_(True)
         self._latents, self._world = latents, w
 
 

@@ -13,6 +13,7 @@ callbacks.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import signal
 import threading
@@ -262,8 +263,10 @@ class Trainer:
         """
         if self.world.size > 1 and not self._replicated:
             G, D, w, latents = self.generator, self.discriminator, self.world, self._latents
-            self._phases = ((distributed.Local(G, latents, w), distributed.Replica(D, self.device, None, w)),
-                            (distributed.Replica(G, self.device, latents, w), distributed.Local(D, None, w)))
+            d_untrained, g_untrained = self._untrained()
+            self._phases = (
+                (distributed.Local(G, latents, w), distributed.Replica(D, self.device, None, w, d_untrained)),
+                (distributed.Replica(G, self.device, latents, w, g_untrained), distributed.Local(D, None, w)))
             self._replicated = True
         if self.step == 0:
             torch.manual_seed(self.seed + 1)  # the init stream is the recipe's seed
@@ -313,6 +316,28 @@ class Trainer:
         if unreadable is not None:
             raise unreadable
         return self
+
+    def _untrained(self) -> tuple[set[str], set[str]]:
+        """The parameters of D and of G that their own phase leaves without a gradient
+        (the head of a D a wrapper reads only the features of): one step of both
+        phases on copies and this rank's first batch, changing nothing."""
+        batches = self.data.batches(self.seed, self.batch_size, self.epoch, self._cursor,
+                                    rank=self.world.rank, ranks=self.world.size)
+        try:
+            batch = next(batches)
+        finally:
+            if hasattr(batches, "close"):
+                batches.close()
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            loss, G, D = copy.deepcopy((self.loss, self.generator, self.discriminator))
+            for trained, frozen, phase in ((D, G, loss.discriminator_loss), (G, D, loss.generator_loss)):
+                frozen.requires_grad_(False)
+                trained.requires_grad_(True)
+                with self._autocast():
+                    value, _ = phase(batch, G, D)
+                value.backward()
+        return ({name for name, p in D.named_parameters() if p.grad is None},
+                {name for name, p in G.named_parameters() if p.grad is None})
 
     def _stopping(self, stop: "_StopFlag", agreement: distributed.Agreement | None) -> bool:
         """Whether to stop before the next step: a signal arrived. Several ranks
