@@ -13,6 +13,9 @@ ratios for both.
                      DataLoader, BCE on sigmoid outputs, `.item()` per step (for
                      its print), default Adam
 
+The trainer is also timed with ``amp=True`` (bf16 autocast: the matrix products
+in bf16 where the CPU has bf16 instructions or on CUDA, everything else fp32).
+
 The per-model scripts (``vanilla_mnist_speed.py``, ``dcgan_mnist_speed.py``) say
 which G and D and which batch size.
 """
@@ -65,7 +68,7 @@ def adam(params, fused=False):
     return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), fused=fused)
 
 
-def time_trainer(setup: Setup, data, callbacks_dir: Path | None = None) -> float:
+def time_trainer(setup: Setup, data, callbacks_dir: Path | None = None, amp: bool = False) -> float:
     G, D = setup.models(data.spec)
     callbacks = []
     if callbacks_dir is not None:  # what `ganzoo run` attaches, minus the PNG grids
@@ -74,7 +77,7 @@ def time_trainer(setup: Setup, data, callbacks_dir: Path | None = None) -> float
         callbacks = [Progress(console=Console(file=io.StringIO())), MetricsLog(callbacks_dir / "m.jsonl"),
                      LossCurves(callbacks_dir / "l.png")]
     trainer = ganzoo.Trainer(G, D, ganzoo.create("losses", "non-saturating"), data,
-                             batch_size=setup.batch_size, steps=10, device=setup.device, callbacks=callbacks)
+                             batch_size=setup.batch_size, steps=10, device=setup.device, callbacks=callbacks, amp=amp)
     trainer.fit()  # warm-up
     trainer.steps = 10 + setup.steps
     _sync(setup.device)
@@ -184,6 +187,7 @@ def compare(setup: Setup) -> dict[str, list[float]]:
     runners = {
         "trainer": lambda: time_trainer(setup, data),
         "trainer+run callbacks": lambda: time_trainer(setup, data, scratch),
+        "trainer, amp (bf16)": lambda: time_trainer(setup, data, amp=True),
         "bare loop": lambda: time_bare(setup, data),
         "pytorch-gan loop": lambda: time_pytorch_gan(setup, loader, data.spec),
     }
@@ -202,5 +206,6 @@ def compare(setup: Setup) -> dict[str, list[float]]:
         t = {name: pick(ts) for name, ts in times.items()}
         print(f"{label:>6s}: trainer overhead over bare loop {t['trainer'] / t['bare loop'] - 1:+.1%}, "
               f"with run callbacks {t['trainer+run callbacks'] / t['bare loop'] - 1:+.1%}; "
-              f"speed-up over pytorch-gan loop {t['pytorch-gan loop'] / t['trainer']:.2f}x")
+              f"speed-up over pytorch-gan loop {t['pytorch-gan loop'] / t['trainer']:.2f}x, "
+              f"with amp {t['pytorch-gan loop'] / t['trainer, amp (bf16)']:.2f}x")
     return times

@@ -130,10 +130,12 @@ def build(
     device: str | torch.device = "auto",
     callbacks: Sequence[Any] = (),
     registry: Registry | None = None,
+    compile: str | None = None,
 ) -> Trainer:
     """A :class:`Trainer` for ``recipe``: data loaded, models initialised from the
     recipe's seed, parts checked against each other, and the callbacks of
-    :func:`recipe_callbacks` before ``callbacks``. Without a run directory,
+    :func:`recipe_callbacks` before ``callbacks``. ``compile`` is the
+    trainer's (a ``torch.compile`` mode, or ``None``). Without a run directory,
     ``sample_every`` and ``checkpoint_every`` have nothing to write to: a
     :class:`ganzoo.Run` honours them."""
     registry = registry or default_registry()
@@ -170,7 +172,7 @@ def build(
         batch_size=recipe.batch_size, steps=recipe.steps, epochs=recipe.epochs,
         n_critic=recipe.n_critic, g_steps=recipe.g_steps, simultaneous=recipe.simultaneous,
         g_optim=optimizer(recipe.g_optim, registry), d_optim=optimizer(recipe.d_optim, registry),
-        device=device, seed=recipe.seed, amp=recipe.amp, sync_batchnorm=recipe.sync_batchnorm,
+        device=device, seed=recipe.seed, amp=recipe.amp, sync_batchnorm=recipe.sync_batchnorm, compile=compile,
         log_every=recipe.log_every,
         callbacks=[*watching, *callbacks], recipe=recipe.to_dict(),
     )

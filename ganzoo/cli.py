@@ -39,7 +39,7 @@ from .run import Run, join
 from .saved import load_run
 from .stream import StreamData, format_bytes, memory_budget
 from .settings import CACHE_DIR_ENV, DATA_DIR_ENV, DEBUG_ENV, data_dir as resolve_data_dir
-from .trainer import resolve_device, sample
+from .trainer import COMPILE_MODES, resolve_device, sample
 
 console = Console()
 err = Console(stderr=True)
@@ -109,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", type=Path, metavar="CKPT", help="continue the run saved in this checkpoint")
     run.add_argument("--overwrite", action="store_true", help="replace the run already in --out (its checkpoints too)")
     run.add_argument("--data-dir", type=Path, help=f"dataset folder (default ${DATA_DIR_ENV})")
+    run.add_argument("--compile", choices=COMPILE_MODES, metavar="MODE",
+                     help="run G and D through torch.compile in this mode: default, reduce-overhead (CUDA graphs) "
+                          "or max-autotune; eager if it fails")
     run.add_argument("--nproc", type=int, default=1, metavar="N",
                      help="train on N processes of this machine (torchrun's launcher; on CUDA one GPU each); "
                           "batch_size stays the global batch")
@@ -220,7 +223,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             saved = load_run(args.resume, "--resume") if args.resume else None
             recipe = _resolve_recipe(args, saved.recipe if saved else None)
         run = Run(recipe, args.out, resume=saved, overwrite=args.overwrite, data_dir=args.data_dir,
-                  device=args.device, console=err)
+                  device=args.device, console=err, compile=args.compile)
         return _train(run, saved is not None)
     finally:
         distributed.leave()

@@ -87,18 +87,21 @@ class Run:
     directory, the checkpoint) and writes nothing; :meth:`fit` creates the
     directory and trains. ``out`` that already holds a run is refused unless
     ``overwrite``; resuming defaults ``out`` to the checkpoint's run directory.
-    ``console`` is where progress and warnings go (default: stderr).
+    ``console`` is where progress and warnings go (default: stderr). ``compile``
+    is a ``torch.compile`` mode for the networks (see :class:`ganzoo.Trainer`).
     """
 
     def __init__(self, recipe: Recipe | None = None, out: str | os.PathLike | None = None, *,
                  resume: str | os.PathLike | SavedRun | None = None, overwrite: bool = False,
                  data_dir: str | os.PathLike | None = None, device: str = "auto", callbacks: Sequence[Any] = (),
-                 registry: Registry | None = None, console: Console | None = None) -> None:
+                 registry: Registry | None = None, console: Console | None = None,
+                 compile: str | None = None) -> None:
         self.world = join(device)
         with distributed.errors_agreed(self.world):
-            self._assemble(recipe, out, resume, overwrite, data_dir, device, callbacks, registry, console)
+            self._assemble(recipe, out, resume, overwrite, data_dir, device, callbacks, registry, console, compile)
 
-    def _assemble(self, recipe, out, resume, overwrite, data_dir, device, callbacks, registry, console) -> None:
+    def _assemble(self, recipe, out, resume, overwrite, data_dir, device, callbacks, registry, console,
+                  compile) -> None:
         if overwrite and resume is not None:
             raise GanzooError("--overwrite replaces a run and --resume continues one; pass only one of them")
         self.saved = resume if isinstance(resume, SavedRun) or resume is None else load_run(resume, "--resume")
@@ -114,7 +117,7 @@ class Run:
         self.requested = self._check_out(None if out is None else Path(out).expanduser())
         self.out: Path | None = self.requested
         self.trainer: Trainer = build(recipe, data_dir=data_dir, device=device, callbacks=callbacks,
-                                      registry=registry)
+                                      registry=registry, compile=compile)
         if self.saved is not None:
             try:
                 self.trainer.load_state_dict(self.saved.state)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import math
 import signal
 import threading
@@ -34,6 +35,10 @@ OptimizerFactory = Callable[[list[nn.Parameter]], torch.optim.Optimizer]
 """What the trainer builds each network's optimizer with: parameters in, optimizer out."""
 
 EVENTS = ("on_train_start", "on_step_end", "on_log", "on_epoch_end", "on_train_end")
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
+"""``torch.compile`` modes the trainer takes (``reduce-overhead`` captures CUDA graphs)."""
+
+log = logging.getLogger("ganzoo")
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -146,6 +151,13 @@ class Trainer:
     ranks' average, every rank stops at the same step, and callbacks run on rank 0
     alone unless they set ``every_rank`` (see :mod:`ganzoo.distributed`).
     ``sync_batchnorm`` then normalises BatchNorm layers over the global batch.
+
+    ``compile`` (one of :data:`COMPILE_MODES`) runs G and D through
+    ``torch.compile`` in that mode; ``reduce-overhead`` replays each phase's
+    kernels as CUDA graphs (batches have one shape). Compilation is tried on the
+    first steps of both phases before training, and the state restored after;
+    if it fails (no C++ compiler, an operation it cannot take), training goes on
+    eagerly after one warning.
     """
 
     def __init__(
@@ -167,6 +179,7 @@ class Trainer:
         seed: int = 0,
         amp: bool = False,
         sync_batchnorm: bool = False,
+        compile: str | None = None,
         log_every: int = 50,
         callbacks: Sequence[Any] = (),
         recipe: Mapping[str, Any] | None = None,
@@ -207,6 +220,10 @@ class Trainer:
                               f"set n_critic=1 and g_steps=1 (got {n_critic} and {g_steps})")
         if g_steps < 1:
             raise GanzooError(f"g_steps must be at least 1, got {g_steps}")
+        if compile is not None and compile not in COMPILE_MODES:
+            raise GanzooError(f"compile mode {compile!r} is not one of {', '.join(COMPILE_MODES)} "
+                              "(or None: no compilation)")
+        self.compile = compile
         self.batch_size, self.n_critic, self.g_steps, self.seed = batch_size, n_critic, g_steps, seed
         self.simultaneous = simultaneous
         self.steps, self.epochs = steps, epochs
@@ -233,6 +250,7 @@ class Trainer:
         self._phases = (self.generator, self.discriminator), (self.generator, self.discriminator)
         self._latents = distributed.LatentStream(self.device) if self.world.size > 1 else None
         self._replicated = False
+        self._compiled = False
 
     # ----------------------------------------------------------------- schedule
     @property
@@ -268,6 +286,8 @@ class Trainer:
                 (distributed.Local(G, latents, w), distributed.Replica(D, self.device, None, w, d_untrained)),
                 (distributed.Replica(G, self.device, latents, w, g_untrained), distributed.Local(D, None, w)))
             self._replicated = True
+        if self.compile is not None and not self._compiled:
+            self._compile()
         if self.step == 0:
             torch.manual_seed(self.seed + 1)  # the init stream is the recipe's seed
             if self._latents is not None:
@@ -317,17 +337,55 @@ class Trainer:
             raise unreadable
         return self
 
+    def _first_batch(self) -> Batch:
+        """This rank's next batch, drawn from a stream of its own: the run's position stays."""
+        batches = self.data.batches(self.seed, self.batch_size, self.epoch, self._cursor,
+                                    rank=self.world.rank, ranks=self.world.size)
+        try:
+            return next(batches)
+        finally:
+            if hasattr(batches, "close"):
+                batches.close()
+
+    def _compile(self) -> None:
+        """Put the phases' networks through ``torch.compile``, compiling them now on
+        two rounds of both phases (forward and backward, no update); the weights,
+        buffers and random state are restored after. Eager if that fails."""
+        eager = self._phases
+        made: dict[int, nn.Module] = {}
+        self._phases = tuple(tuple(made.setdefault(id(m), torch.compile(m, mode=self.compile)) for m in pair)
+                             for pair in eager)
+        saved = copy.deepcopy((self.generator.state_dict(), self.discriminator.state_dict()))
+        loss, batch = copy.deepcopy(self.loss), self._first_batch()
+        try:
+            with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+                for _ in range(2):
+                    for phase, (G, D), trained in ((loss.discriminator_loss, self._phases[0], self.discriminator),
+                                                   (loss.generator_loss, self._phases[1], self.generator)):
+                        self.generator.requires_grad_(trained is self.generator)
+                        self.discriminator.requires_grad_(trained is self.discriminator)
+                        with self._autocast():
+                            value, _ = phase(batch, G, D)
+                        value.backward()
+        except Exception as exc:  # the compiler's failure, whatever its kind: eager is the fallback
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.warning("ganzoo: torch.compile(mode=%r) failed (%s: %s); training eagerly",
+                        self.compile, type(exc).__name__, first[:200])
+            self._phases = eager
+        finally:
+            self.generator.requires_grad_(True)
+            self.discriminator.requires_grad_(True)
+            self.generator.load_state_dict(saved[0])
+            self.discriminator.load_state_dict(saved[1])
+            self.g_optim.zero_grad(set_to_none=True)
+            self.d_optim.zero_grad(set_to_none=True)
+        self._compiled = True
+
     def _untrained(self) -> tuple[set[str], set[str]]:
         """The parameters of D and of G that their own phase leaves without a gradient
         (the head of a D a wrapper reads only the features of): one step of both
         phases on copies and this rank's first batch, changing nothing."""
-        batches = self.data.batches(self.seed, self.batch_size, self.epoch, self._cursor,
-                                    rank=self.world.rank, ranks=self.world.size)
-        try:
-            batch = next(batches)
-        finally:
-            if hasattr(batches, "close"):
-                batches.close()
+        batch = self._first_batch()
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
             loss, G, D = copy.deepcopy((self.loss, self.generator, self.discriminator))
             for trained, frozen, phase in ((D, G, loss.discriminator_loss), (G, D, loss.generator_loss)):

@@ -8,7 +8,7 @@ import torch
 
 import ganzoo
 from ganzoo.callbacks import Callback
-from ganzoo import Component, GanzooError, Trainer
+from ganzoo import Component, GanzooError, Trainer, checkpoint
 from ganzoo.trainer import resolve_device
 
 
@@ -226,3 +226,54 @@ def test_amp_runs_both_phases_under_bfloat16_autocast_and_trains(small_mnist, am
     assert all(p.dtype == torch.float32 for p in after)  # autocast computes in bfloat16, keeps float32 weights
     assert all(not torch.equal(a, b) for a, b in zip(params, after))  # every tensor of both nets moved
     assert all(math.isfinite(trainer.last_metrics[k]) for k in ("d_loss", "g_loss", "d_real", "d_fake"))
+
+
+class _Losses(Callback):
+    """Every logged d_loss and g_loss."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_log(self, trainer, metrics):
+        self.seen.append((metrics["d_loss"], metrics["g_loss"]))
+
+
+def test_compiled_networks_train_as_the_eager_ones(small_mnist, trainer_for, caplog):
+    runs = {}
+    for mode in (None, "default"):
+        losses = _Losses()
+        trainer = trainer_for(small_mnist, 6, [losses], log_every=1, compile=mode)
+        trainer.fit()
+        runs[mode] = (losses.seen, [p.detach().clone() for p in trainer.generator.parameters()])
+    assert not [r for r in caplog.records if "torch.compile" in r.getMessage()]  # it compiled: no fallback
+    (eager_losses, eager_weights), (compiled_losses, compiled_weights) = runs[None], runs["default"]
+    assert len(eager_losses) == len(compiled_losses) == 6
+    # The compiler fuses and reorders float arithmetic: equal to rounding, over 6 steps
+    # in which the losses move by ~1e-2.
+    assert max(abs(a - b) for x, y in zip(eager_losses, compiled_losses) for a, b in zip(x, y)) < 1e-4
+    assert max(float((a - b).abs().max()) for a, b in zip(eager_weights, compiled_weights)) < 1e-4
+    assert abs(eager_losses[0][0] - eager_losses[-1][0]) > 1e-3
+
+
+def test_a_compiler_that_fails_leaves_one_warning_and_the_eager_run(cli, tmp_path):
+    tiny = ["--set", "generator.hidden=[64,128]", "--set", "discriminator.hidden=[128,64]", "--set", "steps=4",
+            "--device", "cpu"]
+    eager = cli("run", "vanilla-mnist", *tiny, "--out", str(tmp_path / "eager"))
+    assert eager.returncode == 0, eager.stderr
+    # No C++ compiler: torch.compile cannot build its CPU kernels.
+    fallen = cli("run", "vanilla-mnist", *tiny, "--out", str(tmp_path / "fallen"), "--compile", "reduce-overhead",
+                 env={"CXX": str(tmp_path / "no-such-compiler")})
+    assert fallen.returncode == 0, fallen.stderr
+    warnings = [line for line in fallen.stderr.splitlines() if "torch.compile" in line]
+    assert len(warnings) == 1 and "reduce-overhead" in warnings[0] and "training eagerly" in warnings[0], warnings
+    assert "Traceback" not in fallen.stderr
+    a, b = (checkpoint.load(tmp_path / run / "checkpoints" / "last.pt") for run in ("eager", "fallen"))
+    for net in ("generator", "discriminator"):
+        assert all(torch.equal(v, b[net][k]) for k, v in a[net].items())  # the attempt left no trace
+
+
+def test_an_unknown_compile_mode_is_one_line(small_mnist, trainer_for, cli):
+    with pytest.raises(GanzooError, match="compile mode 'fast' is not one of default, reduce-overhead"):
+        trainer_for(small_mnist, 2, [], compile="fast")
+    result = cli("run", "vanilla-mnist", "--compile", "fast")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--compile" in result.stderr
