@@ -369,8 +369,9 @@ def launch(nproc: int, argv: Sequence[str]) -> tuple[int, str | None]:
     signal to this process reaches every rank, which save and stop together; they
     have ``shutdown`` seconds to do so before they are killed."""
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    for name in ("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)  # ganzoo's ranks say what happened
+    for name in list(logging.root.manager.loggerDict):  # torchrun's modules each set their own level
+        if name.startswith(("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher")):
+            logging.getLogger(name).setLevel(logging.CRITICAL)  # ganzoo's ranks say what happened
     # torchrun's own steps (torch.distributed.run.run), with ganzoo's arguments kept
     # out of its parser.
     config, command, command_args = torchrun.config_from_args(torchrun.parse_args([

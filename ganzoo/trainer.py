@@ -296,6 +296,7 @@ class Trainer:
         self.discriminator.train()
         self.diverged, self.stop_signal = None, None
         unreadable: DataUnreadable | None = None
+        together = False  # every rank left the loop at the same step (not on an error of its own)
         self._emit("on_train_start")
         self._log_clock = (self.step, time.perf_counter())
         agreement = distributed.Agreement() if self.world.size > 1 else None
@@ -315,6 +316,7 @@ class Trainer:
                         self._emit("on_epoch_end")
                 if agreement is not None:
                     agreement.settle()
+                together = True
                 if self._counts:
                     self._flush_logs()
             except TrainingDiverged as exc:
@@ -329,7 +331,7 @@ class Trainer:
             self.stop_signal = stop.signal
             stop.finishing = True  # the final save runs to its end, whatever arrives now
             self._emit("on_train_end")
-            if self.world.size > 1:
+            if self.world.size > 1 and together:
                 distributed.barrier()  # every rank ends after rank 0's final save
         if self.diverged is not None:
             raise TrainingDiverged(self.diverged)

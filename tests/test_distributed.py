@@ -3,6 +3,7 @@ real MNIST, checked against one process with the same global batch."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -123,25 +124,31 @@ def test_only_rank_0_writes_and_speaks_through_plain_torchrun(tmp_path):
     assert checkpoint.load(run / "checkpoints" / "last.pt")["world_size"] == 2
 
 
-def test_sigterm_saves_once_and_the_job_resumes_exactly(one_process, tmp_path):
+@pytest.mark.parametrize("how", ["SIGTERM to the launcher", "Ctrl-C to the terminal's process group"])
+def test_a_signal_saves_once_and_the_job_resumes_exactly(one_process, tmp_path, how):
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "ganzoo", "run", "vanilla-mnist", *NO_BN, "--set", "steps=100000",
          "--set", "log_every=1", "--set", "checkpoint_every=100000", "--out", str(out), "--nproc", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     metrics = out / "metrics.jsonl"
     deadline = time.time() + 120
     while not (metrics.exists() and metrics.read_text().count("\n") >= 2):
         assert proc.poll() is None and time.time() < deadline, proc.communicate()
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)  # what `timeout`, schedulers and `docker stop` send
+    if how.startswith("SIGTERM"):
+        proc.send_signal(signal.SIGTERM)  # what `timeout`, schedulers and `docker stop` send
+    else:  # every rank gets SIGINT from the terminal, and again from the launcher: still one save
+        os.killpg(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 143, stderr
+    assert proc.returncode == (143 if how.startswith("SIGTERM") else 130), stderr
     _no_traceback(stderr)
     assert stderr.count("checkpoint saved to") == 1 and "rank 1" not in stderr, stderr
+    assert not re.search(r"^[IWE]\d{4} ", stderr, re.M) and "death signal" not in stderr  # the launcher is quiet
     last = out / "checkpoints" / "last.pt"
     step = checkpoint.load(last)["step"]
-    assert 2 <= step < 10 and f"SIGTERM at step {step}" in stderr, stderr
+    said = "SIGTERM" if how.startswith("SIGTERM") else "interrupted"
+    assert 2 <= step < 10 and f"{said} at step {step}" in stderr, stderr
     assert f"resume with: ganzoo run --resume {last} --nproc 2" in stderr
     # Resumed on two ranks, it reaches step 10 as the one process did without a stop.
     result = _run("run", "--resume", str(last), "--set", "steps=10", "--nproc", "2")
