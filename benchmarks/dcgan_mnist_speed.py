@@ -15,4 +15,4 @@ from sidebyside import Setup, arguments, compare
 if __name__ == "__main__":
     args = arguments(__doc__.splitlines()[0], steps=30, rounds=5)
     compare(Setup(Component("dcgan", width=64), Component("dcgan", width=64), batch_size=128,
-                  steps=args.steps, rounds=args.rounds, device=torch.device(args.device)))
+                  steps=args.steps, rounds=args.rounds, device=torch.device(args.device), compile=args.compile))

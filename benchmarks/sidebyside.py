@@ -14,7 +14,9 @@ ratios for both.
                      its print), default Adam
 
 The trainer is also timed with ``amp=True`` (bf16 autocast: the matrix products
-in bf16 where the CPU has bf16 instructions or on CUDA, everything else fp32).
+in bf16 where the CPU has bf16 instructions or on CUDA, everything else fp32),
+and with ``--compile MODE`` through ``torch.compile`` (``reduce-overhead``: CUDA
+graphs), its compilation outside the timed steps.
 
 The per-model scripts (``vanilla_mnist_speed.py``, ``dcgan_mnist_speed.py``) say
 which G and D and which batch size.
@@ -51,6 +53,7 @@ class Setup:
     steps: int
     rounds: int
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    compile: str | None = None  # also time the trainer with torch.compile in this mode
 
     def models(self, spec):
         torch.manual_seed(0)
@@ -68,7 +71,8 @@ def adam(params, fused=False):
     return torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), fused=fused)
 
 
-def time_trainer(setup: Setup, data, callbacks_dir: Path | None = None, amp: bool = False) -> float:
+def time_trainer(setup: Setup, data, callbacks_dir: Path | None = None, amp: bool = False,
+                 compile: str | None = None) -> float:
     G, D = setup.models(data.spec)
     callbacks = []
     if callbacks_dir is not None:  # what `ganzoo run` attaches, minus the PNG grids
@@ -77,7 +81,8 @@ def time_trainer(setup: Setup, data, callbacks_dir: Path | None = None, amp: boo
         callbacks = [Progress(console=Console(file=io.StringIO())), MetricsLog(callbacks_dir / "m.jsonl"),
                      LossCurves(callbacks_dir / "l.png")]
     trainer = ganzoo.Trainer(G, D, ganzoo.create("losses", "non-saturating"), data,
-                             batch_size=setup.batch_size, steps=10, device=setup.device, callbacks=callbacks, amp=amp)
+                             batch_size=setup.batch_size, steps=10, device=setup.device, callbacks=callbacks, amp=amp,
+                             compile=compile)
     trainer.fit()  # warm-up
     trainer.steps = 10 + setup.steps
     _sync(setup.device)
@@ -175,6 +180,8 @@ def arguments(description: str, steps: int, rounds: int) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=steps)
     parser.add_argument("--rounds", type=int, default=rounds)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--compile", choices=("default", "reduce-overhead", "max-autotune"),
+                        help="also time the trainer with torch.compile in this mode (compiled once per round)")
     return parser.parse_args()
 
 
@@ -188,6 +195,8 @@ def compare(setup: Setup) -> dict[str, list[float]]:
         "trainer": lambda: time_trainer(setup, data),
         "trainer+run callbacks": lambda: time_trainer(setup, data, scratch),
         "trainer, amp (bf16)": lambda: time_trainer(setup, data, amp=True),
+        **({f"trainer, {setup.compile}": lambda: time_trainer(setup, data, compile=setup.compile)}
+           if setup.compile else {}),
         "bare loop": lambda: time_bare(setup, data),
         "pytorch-gan loop": lambda: time_pytorch_gan(setup, loader, data.spec),
     }
@@ -207,5 +216,6 @@ def compare(setup: Setup) -> dict[str, list[float]]:
         print(f"{label:>6s}: trainer overhead over bare loop {t['trainer'] / t['bare loop'] - 1:+.1%}, "
               f"with run callbacks {t['trainer+run callbacks'] / t['bare loop'] - 1:+.1%}; "
               f"speed-up over pytorch-gan loop {t['pytorch-gan loop'] / t['trainer']:.2f}x, "
-              f"with amp {t['pytorch-gan loop'] / t['trainer, amp (bf16)']:.2f}x")
+              f"with amp {t['pytorch-gan loop'] / t['trainer, amp (bf16)']:.2f}x"
+              + (f", compiled {t['pytorch-gan loop'] / t[f'trainer, {setup.compile}']:.2f}x" if setup.compile else ""))
     return times

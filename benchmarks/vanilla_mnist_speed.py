@@ -14,4 +14,4 @@ from sidebyside import Setup, arguments, compare
 if __name__ == "__main__":
     args = arguments(__doc__.splitlines()[0], steps=200, rounds=7)
     compare(Setup(Component("mlp"), Component("mlp"), batch_size=64, steps=args.steps, rounds=args.rounds,
-                  device=torch.device(args.device)))
+                  device=torch.device(args.device), compile=args.compile))

@@ -257,6 +257,8 @@ ARGS: list[Case] = [
     _arg(FIELD_RECIPE, "--device", "mps"),
     _arg(FIELD_RECIPE, "--device", "xpu"),
     _arg(FIELD_RECIPE, "--device", "ipu"),
+    *[_arg(FIELD_RECIPE, "--nproc", value) for value in ("0", "-1", "x", "1.5", "")],
+    *[_arg(FIELD_RECIPE, "--compile", value) for value in ("fast", "", "none", "DEFAULT")],
     _arg(FIELD_RECIPE, "--set", "eval_every=1", "--set", 'eval_metrics=["nope"]'),
     _arg(FIELD_RECIPE, "--set", "eval_every=1", "--set", "eval_metrics=[]"),
     _arg(FIELD_RECIPE, "--set", "eval_every=1", "--set", 'eval_metrics=["test-error"]'),
