@@ -101,7 +101,9 @@ def recipe_callbacks(recipe: Recipe, data_dir: str | os.PathLike | None = None,
     registry = registry or default_registry()
     callbacks: list[Any] = []
     if recipe.schedule is not None:
-        callbacks.append(create("schedules", recipe.schedule, registry=registry))
+        schedule = create("schedules", recipe.schedule, registry=registry)
+        schedule.every_rank = True  # it sets the optimisers: on every rank of a distributed run, whoever wrote it
+        callbacks.append(schedule)
     if recipe.d_ema is not None:
         callbacks.append(EMA("discriminator", recipe.d_ema))  # before checkpoints: saved up to date
     if recipe.g_ema is not None:

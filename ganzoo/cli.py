@@ -77,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             err.print(f"[bold red]error:[/] {own}{escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
-        err.print("interrupted; nothing was saved")
+        if rank.main:
+            err.print("interrupted; nothing was saved")
         return 130
     except OSError as exc:
         err.print(f"[bold red]error:[/] {prefix}{escape(str(os_error(exc, exc.filename or '?', 'use')))}",
@@ -85,7 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:  # a bug in ganzoo or a plugin: one line, the traceback on request
         if rank.size > 1 and distributed.peer_lost(exc):
-            return 1  # another rank ended the job, and says why
+            # Most often another rank ended the job and says why; if none does (a
+            # timeout), the launcher says this.
+            first = (str(exc).strip().splitlines() or [""])[0]
+            distributed.record_failure(f"{type(exc).__name__}: {first}")
+            return distributed.EXIT_PEER_LOST
         if os.environ.get(DEBUG_ENV):
             raise
         first = (str(exc).strip().splitlines() or [""])[0]
@@ -214,6 +219,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.nproc < 1:
         raise GanzooError(f"--nproc is a number of processes, at least 1; got {args.nproc}")
     if args.nproc > 1 and not distributed.launched():
+        device = resolve_device(args.device)
+        if device.type == "cuda" and (device.index is not None or args.nproc > torch.cuda.device_count()):
+            raise GanzooError(f"--nproc {args.nproc} on CUDA runs one process per GPU: pass --device cuda (not "
+                              f"{args.device}) and at most {torch.cuda.device_count()} processes, this machine's GPUs")
         status, message = distributed.launch(args.nproc, _without_nproc(args.argv))
         if message:
             err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)

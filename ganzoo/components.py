@@ -99,7 +99,13 @@ class GANLoss:
     The trainer freezes the network that is not being trained, calls one of
     these, back-propagates the scalar and steps the optimizer. The dict holds
     detached scalar tensors to log (never read on the host inside a step).
+
+    ``double_backward`` is true for a loss that differentiates through gradients
+    (R1, a gradient penalty): ``torch.compile`` cannot, so the trainer keeps such
+    a loss's networks eager.
     """
+
+    double_backward: bool = False
 
     def discriminator_loss(
         self, batch: Batch, generator: nn.Module, discriminator: nn.Module

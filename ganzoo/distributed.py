@@ -36,9 +36,11 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
+import json
 import logging
 import os
 import signal
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Collection, Sequence
@@ -95,9 +97,21 @@ def launched_as() -> World:
 
 
 def local_device(device: torch.device) -> torch.device:
-    """The device of this rank: ``cuda`` becomes ``cuda:LOCAL_RANK`` under torchrun."""
-    if device.type == "cuda" and device.index is None and launched():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    """The device of this rank: ``cuda`` becomes ``cuda:LOCAL_RANK`` under torchrun
+    (``cuda:0`` where each rank sees one GPU of its own, as schedulers arrange)."""
+    if device.type != "cuda" or not launched():
+        return device
+    local, visible = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+    if device.index is None:
+        if local < visible:
+            return torch.device("cuda", local)
+        if visible == 1:
+            return torch.device("cuda", 0)
+        raise GanzooError(f"rank {local} of this machine needs a GPU of its own, and {visible} are visible; "
+                          "start at most one process per GPU")
+    if device.index != local and int(os.environ.get("LOCAL_WORLD_SIZE", "1")) > 1:
+        raise GanzooError(f"--device {device} puts every rank of this machine on one GPU; pass --device cuda "
+                          "and each rank takes its own (cuda:LOCAL_RANK)")
     return device
 
 
@@ -196,6 +210,16 @@ def errors_agreed(w: World):
         raise RanksAgree(problem)
 
 
+def record_failure(message: str) -> None:
+    """Leave ``message`` where torchrun's launcher reads why a rank failed (its
+    error file), for a rank that stops without printing."""
+    path = os.environ.get("TORCHELASTIC_ERROR_FILE")
+    if path:
+        with open(path, "w") as file:
+            json.dump({"message": {"message": message,
+                                   "extraInfo": {"py_callstack": "", "timestamp": str(int(time.time()))}}}, file)
+
+
 def peer_lost(exc: BaseException) -> bool:
     """Whether ``exc`` is a collective failing because another rank ended (that rank
     reports its own error)."""
@@ -275,11 +299,12 @@ class Replica(_AsTheNetwork, DistributedDataParallel):
     the ranks in backward."""
 
     def __init__(self, module: nn.Module, device: torch.device, latents: LatentStream | None, w: World,
-                 untrained: Collection[str] = ()) -> None:
+                 untrained: Collection[nn.Parameter] = ()) -> None:
         # DDP waits in every backward for the parameters that want a gradient when it
         # is made; those the phase never reaches (``untrained``: the head of a D that a
         # wrapper reads only the features of) must not be among them.
-        skipped = [p for name, p in module.named_parameters() if name in untrained and p.requires_grad]
+        ids = {id(p) for p in untrained}
+        skipped = [p for p in module.parameters() if id(p) in ids and p.requires_grad]
         for p in skipped:
             p.requires_grad_(False)
         try:
@@ -316,16 +341,15 @@ class _SumOverRanks(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        total = grad.clone()
-        dist.all_reduce(total, group=ctx.group)
-        return total, None
+        return _SumOverRanks.apply(grad, ctx.group), None  # its own adjoint: gradients of gradients too
 
 
 class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
     """BatchNorm over every rank's samples on the CPU (gloo), where torch's
     ``SyncBatchNorm`` refuses to run (it, and DDP, want an accelerator): the batch's
     mean and variance are those of the ranks' samples together, as one process
-    with the global batch computes them, and gradients flow through both sums."""
+    with the global batch computes them, and gradients flow through both sums.
+    It computes in float32, as BatchNorm does under autocast."""
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() < 2:
@@ -336,6 +360,7 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
             return super().forward(input)
         group = dist.group.WORLD
         self._check_input_dim(input)
+        input = input.float()
         dims = [0, *range(2, input.dim())]
         shape = [1, -1] + [1] * (input.dim() - 2)
         count = torch.full((1,), input.numel() / input.shape[1], dtype=input.dtype)
@@ -358,6 +383,7 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
 # Exit statuses with which a rank has already said why it stopped (bad input, a bug,
 # divergence, a signal); any other failure the launcher reports itself.
 REPORTED = {1, 2, 3, 130, 143}
+EXIT_PEER_LOST = 4  # a rank stopped because a collective failed: another rank ended, or a timeout
 
 
 def launch(nproc: int, argv: Sequence[str]) -> tuple[int, str | None]:
@@ -382,12 +408,15 @@ def launch(nproc: int, argv: Sequence[str]) -> tuple[int, str | None]:
     except SignalException as exc:
         return 128 + int(exc.sigval), None
     except ChildFailedError as exc:
-        reported = {rank: f for rank, f in exc.failures.items() if f.exitcode in REPORTED}
-        if reported:  # the lowest rank that failed on its own (the others stopped because it did)
-            own = [f for f in reported.values() if f.exitcode != 1] or list(reported.values())
-            return min(own, key=lambda f: f.local_rank).exitcode, None
-        rank, failure = min(exc.failures.items())
-        how = (f"was killed by signal {signal.Signals(-failure.exitcode).name}" if failure.exitcode < 0
-               else f"exited with status {failure.exitcode}")
-        return 1, f"rank {rank} {how}; the other ranks were stopped"
+        failures = sorted(exc.failures.items())
+        reported = [(rank, f) for rank, f in failures if f.exitcode in REPORTED]
+        if reported:  # a rank said why: the job ends with its status (the others stopped because it did)
+            return reported[0][1].exitcode, None
+        killed = [(rank, f) for rank, f in failures if f.exitcode < 0]
+        if killed:  # out of memory, killed from outside: no rank could say
+            rank, failure = min(killed, key=lambda item: (item[1].timestamp, item[0]))
+            return 1, (f"rank {rank} was killed by signal {signal.Signals(-failure.exitcode).name}; "
+                       "the other ranks were stopped")
+        rank, failure = min(failures, key=lambda item: (item[1].timestamp, item[0]))
+        return 1, f"rank {rank} stopped: {failure.message}"
     return 0, None

@@ -49,6 +49,11 @@ class ScoreLoss(GANLoss):
 
     g_needs_real = False  # whether g_loss reads D's scores of the real batch (relativistic losses do)
 
+    @property
+    def double_backward(self) -> bool:
+        """Whether D's loss differentiates through gradients: R1, or a penalty of its own."""
+        return self.r1_gamma > 0 or type(self).d_penalty is not ScoreLoss.d_penalty
+
     def __init__(self, r1_gamma: NonNegativeFloat = 0.0, r1_every: PositiveInt = 1) -> None:
         self.r1_gamma, self.r1_every = float(r1_gamma), int(r1_every)
         self.d_updates = 0

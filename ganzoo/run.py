@@ -68,10 +68,10 @@ def join(device: str | torch.device = "auto") -> distributed.World:
     started (once) with the backend that suits ``device``; else one process. A
     device that cannot be had is said when the run is built."""
     try:
-        resolved = resolve_device(device)
+        resolved = distributed.local_device(resolve_device(device))
     except GanzooError:
         resolved = torch.device("cpu")
-    return distributed.join(distributed.local_device(resolved))
+    return distributed.join(resolved)
 
 
 def holds_run(folder: Path) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
+import torch.distributed as dist
 from torch import Tensor, nn
 
 from . import checkpoint, distributed
@@ -249,8 +250,7 @@ class Trainer:
         # (making it is a collective every rank must reach).
         self._phases = (self.generator, self.discriminator), (self.generator, self.discriminator)
         self._latents = distributed.LatentStream(self.device) if self.world.size > 1 else None
-        self._replicated = False
-        self._compiled = False
+        self._prepared = False
 
     # ----------------------------------------------------------------- schedule
     @property
@@ -279,15 +279,8 @@ class Trainer:
         same way, after ``on_train_end`` (which saves the last finished step),
         with :class:`~ganzoo.errors.DataUnreadable`.
         """
-        if self.world.size > 1 and not self._replicated:
-            G, D, w, latents = self.generator, self.discriminator, self.world, self._latents
-            d_untrained, g_untrained = self._untrained()
-            self._phases = (
-                (distributed.Local(G, latents, w), distributed.Replica(D, self.device, None, w, d_untrained)),
-                (distributed.Replica(G, self.device, latents, w, g_untrained), distributed.Local(D, None, w)))
-            self._replicated = True
-        if self.compile is not None and not self._compiled:
-            self._compile()
+        if not self._prepared:
+            self._prepare()
         if self.step == 0:
             torch.manual_seed(self.seed + 1)  # the init stream is the recipe's seed
             if self._latents is not None:
@@ -339,41 +332,75 @@ class Trainer:
             raise unreadable
         return self
 
+    def _shard(self) -> dict[str, int]:
+        """This rank's share of each batch, for ``Data.batches`` (nothing on one process,
+        so that a ``Data`` overriding ``batches`` without it still trains there)."""
+        return {"rank": self.world.rank, "ranks": self.world.size} if self.world.size > 1 else {}
+
     def _first_batch(self) -> Batch:
         """This rank's next batch, drawn from a stream of its own: the run's position stays."""
-        batches = self.data.batches(self.seed, self.batch_size, self.epoch, self._cursor,
-                                    rank=self.world.rank, ranks=self.world.size)
+        batches = self.data.batches(self.seed, self.batch_size, self.epoch, self._cursor, **self._shard())
         try:
             return next(batches)
         finally:
             if hasattr(batches, "close"):
                 batches.close()
 
-    def _compile(self) -> None:
-        """Put the phases' networks through ``torch.compile``, compiling them now on
-        two rounds of both phases (forward and backward, no update); the weights,
-        buffers and random state are restored after. Eager if that fails."""
-        eager = self._phases
-        made: dict[int, nn.Module] = {}
-        self._phases = tuple(tuple(made.setdefault(id(m), torch.compile(m, mode=self.compile)) for m in pair)
-                             for pair in eager)
+    def _prepare(self) -> None:
+        """Before the first step: compile the networks if asked, and on several ranks
+        wrap each phase's trained network in DDP (a collective every rank reaches)."""
+        G, D = self.generator, self.discriminator
+        if self.compile is not None:
+            G, D = self._compiled()
+        if self.world.size > 1:
+            with distributed.errors_agreed(self.world):  # a loss's bad input: one line, from rank 0
+                d_untrained, g_untrained = self._untrained()
+            w, latents = self.world, self._latents
+            self._phases = (
+                (distributed.Local(G, latents, w), distributed.Replica(D, self.device, None, w, d_untrained)),
+                (distributed.Replica(G, self.device, latents, w, g_untrained), distributed.Local(D, None, w)))
+        else:
+            self._phases = (G, D), (G, D)
+        self._prepared = True
+
+    def _compiled(self) -> tuple[nn.Module, nn.Module]:
+        """G and D through ``torch.compile``, compiled now on two rounds of both phases
+        (forward and backward, no update) whose effects on weights, buffers and
+        random state are undone; G and D themselves if the compiler fails (on any
+        rank) or the loss differentiates through gradients."""
+        if getattr(self.loss, "double_backward", False):
+            log.warning("ganzoo: torch.compile cannot differentiate through gradients, as this loss does (R1, a "
+                        "gradient penalty); training eagerly")
+            return self.generator, self.discriminator
+        G, D = torch.compile(self.generator, mode=self.compile), torch.compile(self.discriminator, mode=self.compile)
+        failure = self._trial(G, D)
+        if self.world.size > 1:
+            failure = distributed.agree(failure)  # every rank compiled, or every rank trains eagerly
+        if failure is None:
+            return G, D
+        log.warning("ganzoo: torch.compile(mode=%r) failed (%s); training eagerly", self.compile, failure)
+        return self.generator, self.discriminator
+
+    def _trial(self, G: nn.Module, D: nn.Module) -> str | None:
+        """Two rounds of both phases through ``G`` and ``D`` on a copy of the loss and
+        this rank's next batch, undone after: why they failed, or ``None``."""
         saved = copy.deepcopy((self.generator.state_dict(), self.discriminator.state_dict()))
         loss, batch = copy.deepcopy(self.loss), self._first_batch()
         try:
             with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
                 for _ in range(2):
-                    for phase, (G, D), trained in ((loss.discriminator_loss, self._phases[0], self.discriminator),
-                                                   (loss.generator_loss, self._phases[1], self.generator)):
+                    for phase, trained in ((loss.discriminator_loss, self.discriminator),
+                                           (loss.generator_loss, self.generator)):
                         self.generator.requires_grad_(trained is self.generator)
                         self.discriminator.requires_grad_(trained is self.discriminator)
                         with self._autocast():
                             value, _ = phase(batch, G, D)
                         value.backward()
+        except (GanzooError, dist.DistError):  # bad input, or another rank ended: not the compiler's
+            raise
         except Exception as exc:  # the compiler's failure, whatever its kind: eager is the fallback
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            log.warning("ganzoo: torch.compile(mode=%r) failed (%s: %s); training eagerly",
-                        self.compile, type(exc).__name__, first[:200])
-            self._phases = eager
+            return f"{type(exc).__name__}: {first[:200]}"
         finally:
             self.generator.requires_grad_(True)
             self.discriminator.requires_grad_(True)
@@ -381,12 +408,12 @@ class Trainer:
             self.discriminator.load_state_dict(saved[1])
             self.g_optim.zero_grad(set_to_none=True)
             self.d_optim.zero_grad(set_to_none=True)
-        self._compiled = True
+        return None
 
-    def _untrained(self) -> tuple[set[str], set[str]]:
+    def _untrained(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
         """The parameters of D and of G that their own phase leaves without a gradient
         (the head of a D a wrapper reads only the features of): one step of both
-        phases on copies and this rank's first batch, changing nothing."""
+        phases on copies and this rank's next batch, changing nothing."""
         batch = self._first_batch()
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
             loss, G, D = copy.deepcopy((self.loss, self.generator, self.discriminator))
@@ -396,8 +423,10 @@ class Trainer:
                 with self._autocast():
                     value, _ = phase(batch, G, D)
                 value.backward()
-        return ({name for name, p in D.named_parameters() if p.grad is None},
-                {name for name, p in G.named_parameters() if p.grad is None})
+        d_none = {name for name, p in D.named_parameters() if p.grad is None}
+        g_none = {name for name, p in G.named_parameters() if p.grad is None}
+        return ([p for name, p in self.discriminator.named_parameters() if name in d_none],
+                [p for name, p in self.generator.named_parameters() if name in g_none])
 
     def _stopping(self, stop: "_StopFlag", agreement: distributed.Agreement | None) -> bool:
         """Whether to stop before the next step: a signal arrived. Several ranks
@@ -488,7 +517,7 @@ class Trainer:
             self._roll_epoch()
         if self._batches is None:
             self._batches = self.data.batches(self.seed, self.batch_size, self.epoch, self._cursor,
-                                              rank=self.world.rank, ranks=self.world.size)
+                                              **self._shard())
         self._cursor += 1
         return next(self._batches)
 

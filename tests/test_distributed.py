@@ -96,6 +96,7 @@ def test_sync_batchnorm_normalises_the_global_batch(tmp_path):
     ("mbd-grid", []),  # minibatch discrimination on each rank's slice
     ("wgan-gp-mnist", ["--set", "discriminator.width=8", "--set", "generator.width=8"]),  # a double backward
     ("ssgan-mnist-100", []),  # labelled and unlabelled rows in every batch
+    ("vanilla-mnist", ["--set", "sync_batchnorm=true", "--set", "amp=true"]),  # synced BatchNorm under bf16 autocast
 ])
 def test_built_in_recipes_train_on_two_ranks(tmp_path, recipe, args):
     out = tmp_path / "run"
@@ -106,6 +107,29 @@ def test_built_in_recipes_train_on_two_ranks(tmp_path, recipe, args):
     _no_traceback(result.stderr)
     logs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in logs] == [1, 2, 3] and all(abs(m["d_loss"]) < 1e6 for m in logs)
+
+
+def test_r1_through_synced_batchnorm_matches_one_process(tmp_path):
+    # R1 differentiates D's gradient, here through BatchNorm statistics summed over
+    # the ranks: the sum's backward must itself be differentiable for this to hold.
+    args = ["--set", "generator.width=8", "--set", "discriminator.width=8", "--set", "loss.r1_gamma=10",
+            "--set", "sync_batchnorm=true", "--set", "steps=3", "--device", "cpu"]
+    for name, more in (("one", []), ("two", ["--nproc", "2"])):
+        result = _run("run", "dcgan-mnist", *args, "--out", str(tmp_path / name), *more)
+        assert result.returncode == 0, result.stderr
+    assert _largest_difference(tmp_path / "one", tmp_path / "two") < 1e-5
+
+
+def test_compiled_ranks_resume_exactly(one_process, tmp_path):
+    out = tmp_path / "run"
+    for steps, more in ((6, []), (10, ["--resume", str(out / "checkpoints" / "last.pt")])):
+        args = more or ["vanilla-mnist", *NO_BN, "--out", str(out)]
+        result = _run("run", *args, "--set", f"steps={steps}", "--compile", "default", "--nproc", "2")
+        assert result.returncode == 0, result.stderr
+        assert "torch.compile" not in result.stderr  # it compiled, on both ranks
+    # Compiling tried both phases on the ranks' first batches and undid it: the run
+    # is the one process's, eager.
+    assert _largest_difference(out, one_process / "steps-10") < 1e-4
 
 
 def test_only_rank_0_writes_and_speaks_through_plain_torchrun(tmp_path):

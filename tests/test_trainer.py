@@ -277,3 +277,16 @@ def test_an_unknown_compile_mode_is_one_line(small_mnist, trainer_for, cli):
         trainer_for(small_mnist, 2, [], compile="fast")
     result = cli("run", "vanilla-mnist", "--compile", "fast")
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--compile" in result.stderr
+
+
+def test_a_loss_that_differentiates_gradients_stays_eager(small_mnist, caplog):
+    torch.manual_seed(0)
+    G = ganzoo.create("generators", Component("mlp", latent_dim=16, hidden=(32,)), small_mnist.spec)
+    D = ganzoo.create("discriminators", Component("mlp", hidden=(32,)), small_mnist.spec)
+    loss = ganzoo.create("losses", Component("non-saturating", r1_gamma=10))
+    assert loss.double_backward and not ganzoo.create("losses", "non-saturating").double_backward
+    trainer = Trainer(G, D, loss, small_mnist, batch_size=32, steps=2, device="cpu", compile="default")
+    trainer.fit()  # torch.compile cannot take R1's double backward: the run trains eagerly
+    said = [r.getMessage() for r in caplog.records if "torch.compile" in r.getMessage()]
+    assert len(said) == 1 and "cannot differentiate through gradients" in said[0] and "eagerly" in said[0]
+    assert trainer.step == 2
