@@ -61,12 +61,10 @@ TIMEOUT = datetime.timedelta(minutes=30)  # a rank may wait this long for rank 0
 
 @dataclass(frozen=True)
 class World:
-    """This process's place among the ranks of a run: ``rank`` of ``size``,
-    ``local_rank`` on its machine."""
+    """This process's place among the ranks of a run: ``rank`` of ``size``."""
 
     rank: int = 0
     size: int = 1
-    local_rank: int = 0
 
     @property
     def main(self) -> bool:
@@ -85,7 +83,7 @@ def launched() -> bool:
 def world() -> World:
     """The current world: the process group's when one is started, else one process."""
     if dist.is_available() and dist.is_initialized():
-        return World(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+        return World(dist.get_rank(), dist.get_world_size())
     return World()
 
 
@@ -93,7 +91,7 @@ def launched_as() -> World:
     """The place torchrun gave this process (whether or not its group is started yet)."""
     if not launched():
         return World()
-    return World(int(os.environ.get("RANK", "0")), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", "0")))
+    return World(int(os.environ.get("RANK", "0")), int(os.environ["WORLD_SIZE"]))
 
 
 def local_device(device: torch.device) -> torch.device:

@@ -348,22 +348,26 @@ class Trainer:
 
     def _prepare(self) -> None:
         """Before the first step: compile the networks if asked, and on several ranks
-        wrap each phase's trained network in DDP (a collective every rank reaches)."""
-        G, D = self.generator, self.discriminator
-        if self.compile is not None:
-            G, D = self._compiled()
-        if self.world.size > 1:
-            with distributed.errors_agreed(self.world):  # a loss's bad input: one line, from rank 0
-                d_untrained, g_untrained = self._untrained()
-            w, latents = self.world, self._latents
-            self._phases = (
-                (distributed.Local(G, latents, w), distributed.Replica(D, self.device, None, w, d_untrained)),
-                (distributed.Replica(G, self.device, latents, w, g_untrained), distributed.Local(D, None, w)))
-        else:
-            self._phases = (G, D), (G, D)
+        wrap each phase's trained network in DDP (a collective every rank reaches).
+        Both rehearse the phases on this rank's next batch."""
+        if self.compile is not None or self.world.size > 1:
+            self._phases = self._phase_networks(self._first_batch())
         self._prepared = True
 
-    def _compiled(self) -> tuple[nn.Module, nn.Module]:
+    def _phase_networks(self, batch: Batch) -> tuple[tuple[nn.Module, nn.Module], tuple[nn.Module, nn.Module]]:
+        """What each phase hands the loss, (G, D) for D's phase and for G's."""
+        G, D = self.generator, self.discriminator
+        if self.compile is not None:
+            G, D = self._compiled(batch)
+        if self.world.size == 1:
+            return (G, D), (G, D)
+        with distributed.errors_agreed(self.world):  # a loss's bad input: one line, from rank 0
+            d_untrained, g_untrained = self._untrained(batch)
+        w, latents = self.world, self._latents
+        return ((distributed.Local(G, latents, w), distributed.Replica(D, self.device, None, w, d_untrained)),
+                (distributed.Replica(G, self.device, latents, w, g_untrained), distributed.Local(D, None, w)))
+
+    def _compiled(self, batch: Batch) -> tuple[nn.Module, nn.Module]:
         """G and D through ``torch.compile``, compiled now on two rounds of both phases
         (forward and backward, no update) whose effects on weights, buffers and
         random state are undone; G and D themselves if the compiler fails (on any
@@ -373,7 +377,7 @@ class Trainer:
                         "gradient penalty); training eagerly")
             return self.generator, self.discriminator
         G, D = torch.compile(self.generator, mode=self.compile), torch.compile(self.discriminator, mode=self.compile)
-        failure = self._trial(G, D)
+        failure = self._trial(batch, G, D)
         if self.world.size > 1:
             failure = distributed.agree(failure)  # every rank compiled, or every rank trains eagerly
         if failure is None:
@@ -381,21 +385,14 @@ class Trainer:
         log.warning("ganzoo: torch.compile(mode=%r) failed (%s); training eagerly", self.compile, failure)
         return self.generator, self.discriminator
 
-    def _trial(self, G: nn.Module, D: nn.Module) -> str | None:
+    def _trial(self, batch: Batch, G: nn.Module, D: nn.Module) -> str | None:
         """Two rounds of both phases through ``G`` and ``D`` on a copy of the loss and
-        this rank's next batch, undone after: why they failed, or ``None``."""
+        ``batch``, undone after: why they failed, or ``None``."""
         saved = copy.deepcopy((self.generator.state_dict(), self.discriminator.state_dict()))
-        loss, batch = copy.deepcopy(self.loss), self._first_batch()
+        loss = copy.deepcopy(self.loss)
         try:
-            with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-                for _ in range(2):
-                    for phase, trained in ((loss.discriminator_loss, self.discriminator),
-                                           (loss.generator_loss, self.generator)):
-                        self.generator.requires_grad_(trained is self.generator)
-                        self.discriminator.requires_grad_(trained is self.discriminator)
-                        with self._autocast():
-                            value, _ = phase(batch, G, D)
-                        value.backward()
+            for _ in range(2):
+                self._rehearse(loss, batch, (G, D), (self.generator, self.discriminator))
         except (GanzooError, dist.DistError):  # bad input, or another rank ended: not the compiler's
             raise
         except Exception as exc:  # the compiler's failure, whatever its kind: eager is the fallback
@@ -410,23 +407,30 @@ class Trainer:
             self.d_optim.zero_grad(set_to_none=True)
         return None
 
-    def _untrained(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    def _untrained(self, batch: Batch) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
         """The parameters of D and of G that their own phase leaves without a gradient
-        (the head of a D a wrapper reads only the features of): one step of both
-        phases on copies and this rank's next batch, changing nothing."""
-        batch = self._first_batch()
-        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            loss, G, D = copy.deepcopy((self.loss, self.generator, self.discriminator))
-            for trained, frozen, phase in ((D, G, loss.discriminator_loss), (G, D, loss.generator_loss)):
-                frozen.requires_grad_(False)
-                trained.requires_grad_(True)
-                with self._autocast():
-                    value, _ = phase(batch, G, D)
-                value.backward()
+        (the head of a D a wrapper reads only the features of): both phases on copies
+        and ``batch``, changing nothing."""
+        loss, G, D = copy.deepcopy((self.loss, self.generator, self.discriminator))
+        self._rehearse(loss, batch, (G, D), (G, D))
         d_none = {name for name, p in D.named_parameters() if p.grad is None}
         g_none = {name for name, p in G.named_parameters() if p.grad is None}
         return ([p for name, p in self.discriminator.named_parameters() if name in d_none],
                 [p for name, p in self.generator.named_parameters() if name in g_none])
+
+    def _rehearse(self, loss: GANLoss, batch: Batch, called: tuple[nn.Module, nn.Module],
+                  networks: tuple[nn.Module, nn.Module]) -> None:
+        """D's phase then G's phase of ``loss`` on ``batch``, back-propagated but not
+        applied, the random state left as it was: the loss gets ``called`` (G, D);
+        ``networks`` (G, D) are the ones frozen or trained in turn."""
+        G, D = networks
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            for phase, trained in ((loss.discriminator_loss, D), (loss.generator_loss, G)):
+                G.requires_grad_(trained is G)
+                D.requires_grad_(trained is D)
+                with self._autocast():
+                    value, _ = phase(batch, *called)
+                value.backward()
 
     def _stopping(self, stop: "_StopFlag", agreement: distributed.Agreement | None) -> bool:
         """Whether to stop before the next step: a signal arrived. Several ranks
