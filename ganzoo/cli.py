@@ -19,6 +19,7 @@ from typing import Sequence
 import torch
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 from rich.table import Table
 
 from . import distributed
@@ -72,31 +73,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.argv = argv
         return args.func(args)
     except GanzooError as exc:
-        if rank.main or not isinstance(exc, (RanksAgree, TrainingDiverged)):
-            own = "" if isinstance(exc, RanksAgree) else prefix  # an agreed message names a rank when it must
-            err.print(f"[bold red]error:[/] {own}{escape(str(exc))}", highlight=False, soft_wrap=True)
-        return 2
+        said = rank.main or not isinstance(exc, (RanksAgree, TrainingDiverged))
+        own = "" if isinstance(exc, RanksAgree) else prefix  # an agreed message names a rank when it must
+        return _stopped(rank, 2, f"[bold red]error:[/] {own}{escape(str(exc))}", said)
     except KeyboardInterrupt:
-        if rank.main:
-            err.print("interrupted; nothing was saved")
-        return 130
+        return _stopped(rank, 130, "interrupted; nothing was saved", rank.main)
     except OSError as exc:
-        err.print(f"[bold red]error:[/] {prefix}{escape(str(os_error(exc, exc.filename or '?', 'use')))}",
-                  highlight=False, soft_wrap=True)
-        return 2
+        return _stopped(rank, 2, f"[bold red]error:[/] {prefix}{escape(str(os_error(exc, exc.filename or '?', 'use')))}")
     except Exception as exc:  # a bug in ganzoo or a plugin: one line, the traceback on request
+        first = (str(exc).strip().splitlines() or [""])[0]
         if rank.size > 1 and distributed.peer_lost(exc):
             # Most often another rank ended the job and says why; if none does (a
             # timeout), the launcher says this.
-            first = (str(exc).strip().splitlines() or [""])[0]
-            distributed.record_failure(f"{type(exc).__name__}: {first}")
-            return distributed.EXIT_PEER_LOST
+            return _stopped(rank, distributed.EXIT_PEER_LOST, escape(f"{type(exc).__name__}: {first}"), said=False)
         if os.environ.get(DEBUG_ENV):
             raise
-        first = (str(exc).strip().splitlines() or [""])[0]
-        err.print(f"[bold red]internal error:[/] {prefix}{escape(type(exc).__name__)}: {escape(first)} "
-                  f"(a bug in ganzoo or a plugin; {DEBUG_ENV}=1 shows the traceback)", highlight=False, soft_wrap=True)
-        return 1
+        return _stopped(rank, 1, f"[bold red]internal error:[/] {prefix}{escape(type(exc).__name__)}: {escape(first)} "
+                                 f"(a bug in ganzoo or a plugin; {DEBUG_ENV}=1 shows the traceback)")
+
+
+def _stopped(rank: distributed.World, status: int, line: str, said: bool = True) -> int:
+    """Print ``line`` (rich markup) if this process says it, and return ``status``;
+    one of several ranks also leaves both for the launcher."""
+    if said:
+        err.print(line, highlight=False, soft_wrap=True)
+    if rank.size > 1:
+        distributed.record_failure(Text.from_markup(line).plain, status, said)
+    return status
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -208,14 +208,22 @@ def errors_agreed(w: World):
         raise RanksAgree(problem)
 
 
-def record_failure(message: str) -> None:
-    """Leave ``message`` where torchrun's launcher reads why a rank failed (its
-    error file), for a rank that stops without printing."""
+def record_failure(message: str, status: int, said: bool) -> None:
+    """Leave why this rank stops where torchrun's launcher reads it (its error file):
+    the line, the exit status it means to end with, and whether it printed the line.
+    The launcher may kill a rank still exiting once another has ended, so its exit
+    status alone cannot tell."""
     path = os.environ.get("TORCHELASTIC_ERROR_FILE")
     if path:
+        extra = {"py_callstack": "", "timestamp": str(int(time.time())), "ganzoo": {"status": status, "said": said}}
         with open(path, "w") as file:
-            json.dump({"message": {"message": message,
-                                   "extraInfo": {"py_callstack": "", "timestamp": str(int(time.time()))}}}, file)
+            json.dump({"message": {"message": message, "extraInfo": extra}}, file)
+
+
+def _recorded(failure: Any) -> dict | None:
+    """What :func:`record_failure` left for a failed rank, if anything."""
+    message = failure.error_file_data.get("message")
+    return message.get("extraInfo", {}).get("ganzoo") if isinstance(message, dict) else None
 
 
 def peer_lost(exc: BaseException) -> bool:
@@ -379,7 +387,7 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
 
 
 # Exit statuses with which a rank has already said why it stopped (bad input, a bug,
-# divergence, a signal); any other failure the launcher reports itself.
+# divergence, a signal) without recording it; any other failure the launcher reports itself.
 REPORTED = {1, 2, 3, 130, 143}
 EXIT_PEER_LOST = 4  # a rank stopped because a collective failed: another rank ended, or a timeout
 
@@ -391,7 +399,7 @@ def launch(nproc: int, argv: Sequence[str]) -> tuple[int, str | None]:
 
     Each rank gets ``OMP_NUM_THREADS`` = cores / ``nproc`` unless it is set. A
     signal to this process reaches every rank, which save and stop together; they
-    have ``shutdown`` seconds to do so before they are killed."""
+    have 120 seconds to do so before they are killed."""
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
     for name in list(logging.root.manager.loggerDict):  # torchrun's modules each set their own level
         if name.startswith(("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher")):
@@ -407,10 +415,13 @@ def launch(nproc: int, argv: Sequence[str]) -> tuple[int, str | None]:
         return 128 + int(exc.sigval), None
     except ChildFailedError as exc:
         failures = sorted(exc.failures.items())
-        reported = [(rank, f) for rank, f in failures if f.exitcode in REPORTED]
-        if reported:  # a rank said why: the job ends with its status (the others stopped because it did)
-            return reported[0][1].exitcode, None
-        killed = [(rank, f) for rank, f in failures if f.exitcode < 0]
+        said = [record["status"] for _, f in failures if (record := _recorded(f)) and record["said"]]
+        if said:  # a rank said why: the job ends with its status (the others stopped because it did)
+            return said[0], None
+        reported = [f.exitcode for _, f in failures if f.exitcode in REPORTED]
+        if reported:
+            return reported[0], None
+        killed = [(rank, f) for rank, f in failures if f.exitcode < 0 and _recorded(f) is None]
         if killed:  # out of memory, killed from outside: no rank could say
             rank, failure = min(killed, key=lambda item: (item[1].timestamp, item[0]))
             return 1, (f"rank {rank} was killed by signal {signal.Signals(-failure.exitcode).name}; "
