@@ -412,7 +412,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     protocols: dict[str, str] = {}
     values = evaluate(lambda k, y=None: sample(generator, k, device, y), recipe.dataset, metrics, args.n,
                       args.data_dir, args.cache_dir, seed=seed,
-                      conditional=getattr(generator, "conditional", False), classify=classify, protocols=protocols)
+                      conditional=getattr(generator, "conditional", False), classify=classify, protocols=protocols,
+                      device=device)
     table = Table(title=f"{recipe.name} at step {state['step']} ({args.checkpoint})", title_justify="left")
     table.add_column("metric", style="bold cyan")
     table.add_column("value", justify="right")

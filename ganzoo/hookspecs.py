@@ -180,7 +180,8 @@ def register_metrics(register):
     test samples compared, a pick under the seed), ``.real_features()`` and
     ``.fake_features()`` in the dataset's reference features, ``.fake_probs()``,
     ``.labels`` (classes a conditional generator was asked for), ``.classify``
-    (the run's classifying discriminator, or ``None``), ``.once(key, fn)`` for
+    (the run's classifying discriminator, or ``None``), ``.device`` (where the
+    run samples: use a GPU only when it is CUDA), ``.once(key, fn)`` for
     what several metrics share, ``.features_unusable()`` (why reference features
     cannot be computed here, for ``unusable``), ``.generated`` (every drawn
     sample, when ``samples`` asked for more than ``n``). Attributes it may set:

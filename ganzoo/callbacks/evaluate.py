@@ -30,11 +30,11 @@ class Evaluate(Callback):
         averaged, live = self._classifiers(trainer)
         values = evaluate(self._sampler(trainer), self.dataset, self.metrics, self.n,
                           self.data_dir, self.cache, seed=0, conditional=self.conditional,
-                          classify=averaged or live, registry=self.registry)
+                          classify=averaged or live, registry=self.registry, device=trainer.device)
         if averaged is not None and "test-error" in self.metrics:
             # The average lags D by ~1/rate steps; D's own error shows where training is now.
             own = evaluate(self._sampler(trainer), self.dataset, ["test-error"], self.n, self.data_dir, self.cache,
-                           classify=live, registry=self.registry)
+                           classify=live, registry=self.registry, device=trainer.device)
             values.update({f"{k}-unaveraged": v for k, v in own.items() if k.startswith("test-")})
         values = {f"eval_{k}": v for k, v in values.items()}
         self.history.append({"step": trainer.step, **values})
@@ -76,7 +76,8 @@ class Evaluate(Callback):
         self.conditional = getattr(trainer.generator, "conditional", False)
         _, live = self._classifiers(trainer)
         ev = evaluation(self._sampler(trainer), self.dataset, self.n, self.data_dir, self.cache,
-                        conditional=self.conditional, classify=live, registry=self.registry)
+                        conditional=self.conditional, classify=live, registry=self.registry,
+                        device=trainer.device)
         self.metrics = check_metrics(self.metrics, ev, self.registry)
 
     def on_step_end(self, trainer) -> None:

@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any, Callable, Sequence
 
+import torch
 from torch import Tensor
 
 from ..data import Data
@@ -126,6 +127,7 @@ def evaluation(
     conditional: bool = False,
     classify: Callable[[Tensor], Tensor] | None = None,
     registry: Registry | None = None,
+    device: torch.device | str | None = None,
 ) -> Evaluation:
     """The :class:`Evaluation` of the generator behind ``sample`` against
     ``dataset``'s test split, before any metric is chosen or computed."""
@@ -133,7 +135,7 @@ def evaluation(
     test = load_dataset(_split(dataset, "test", n, registry), data_dir, registry)
     return Evaluation(sample, dataset, test, n, seed=seed, conditional=conditional, classify=classify,
                       reference=reference_of(test, dataset, data_dir, cache, registry), data_dir=data_dir, cache=cache,
-                      registry=registry)
+                      registry=registry, device=device)
 
 
 def evaluate(
@@ -148,6 +150,7 @@ def evaluate(
     classify: Callable[[Tensor], Tensor] | None = None,
     registry: Registry | None = None,
     protocols: dict[str, str] | None = None,
+    device: torch.device | str | None = None,
 ) -> dict[str, float]:
     """Compute ``metrics`` (default: every default metric that applies) for the
     generator behind ``sample(n) -> samples``; ``protocols``, when given, receives
@@ -158,10 +161,12 @@ def evaluate(
     equal shares (1,000 of each of MNIST's ten in 10,000 samples), as the
     conditional-GAN Parzen protocol asks. ``classify(x) -> logits``, when given,
     is the run's classifying discriminator, for ``test-error`` on the whole test
-    split. Returns plain floats keyed by metric (some metrics give several values).
+    split. ``device`` is where ``sample`` generates (``None``: CUDA when present):
+    metrics that can use a GPU use one only when it is CUDA. Returns plain floats
+    keyed by metric (some metrics give several values).
     """
     started = time.perf_counter()
-    ev = evaluation(sample, dataset, n, data_dir, cache, seed, conditional, classify, registry)
+    ev = evaluation(sample, dataset, n, data_dir, cache, seed, conditional, classify, registry, device)
     chosen = check_metrics(metrics, ev, registry)
     known = registered_metrics(registry)
     ev.count = max([n] + [_setting(known[m], "samples") for m in chosen])  # drawn once, for every metric

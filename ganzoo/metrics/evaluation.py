@@ -94,13 +94,18 @@ class Evaluation:
     discriminator, if it has one; ``reference`` is the dataset's registered
     reference (``None`` when it has none). ``count`` samples are drawn once, at
     the first use of :attr:`fake` or :attr:`generated`, under ``seed``.
+    ``device`` is where the run samples (``None``: CUDA when present, else the CPU);
+    a metric that computes on a GPU does so only when it is CUDA, so that
+    ``--device cpu`` keeps a whole evaluation off the GPU.
     """
 
     def __init__(self, sample: Callable[..., Tensor], dataset: Component, test: Data, n: int, *,
                  count: int | None = None, seed: int = 0, conditional: bool = False,
                  classify: Callable[[Tensor], Tensor] | None = None, reference: Any = None,
-                 data_dir: Any = None, cache: Any = None, registry: Any = None) -> None:
+                 data_dir: Any = None, cache: Any = None, registry: Any = None,
+                 device: torch.device | str | None = None) -> None:
         self.sample, self.dataset, self.test, self.n = sample, dataset, test, n
+        self.device = torch.device(device if device is not None else "cuda" if torch.cuda.is_available() else "cpu")
         self.count, self.seed = max(count or n, n), seed
         self.conditional, self.classify, self.reference = conditional, classify, reference
         self.data_dir, self.cache, self.registry = data_dir, cache, registry

@@ -107,7 +107,7 @@ def _compute(ev: Evaluation) -> dict[str, float]:
     fake = to_uint8_rgb(ev.fake, ev.value_range)
     try:
         values = torch_fidelity.calculate_metrics(
-            input1=Images(fake), input2=Images(real), cuda=torch.cuda.is_available(), batch_size=64,
+            input1=Images(fake), input2=Images(real), cuda=ev.device.type == "cuda", batch_size=64,
             isc=True, fid=True, kid=True, feature_extractor="inception-v3-compat",
             feature_extractor_weights_path=str(weights), isc_splits=IS_SPLITS,
             kid_subset_size=min(KID_SUBSET, ev.n), cache=False, save_cpu_ram=True, verbose=False,

@@ -135,3 +135,24 @@ def test_eval_prints_the_protocol_and_saves_it(cifar, tmp_path, offline, monkeyp
     assert "inception-fid: 16 generated vs 16 real samples" in out
     saved = json.loads(report.read_text())
     assert saved["metrics"]["inception-fid"] > 0 and "kid" in saved["protocols"]
+
+
+def test_inception_runs_on_the_gpu_only_when_the_evaluation_is_on_cuda(cifar, tmp_path, monkeypatch):
+    """On a machine with a GPU, ``--device cpu`` keeps InceptionV3 on the CPU too."""
+    weights = tmp_path / "cache" / "inception" / WEIGHTS
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"found, never read: torch-fidelity is replaced below")
+    asked = []
+
+    def calculate_metrics(**kwargs):
+        asked.append(kwargs["cuda"])
+        return {"frechet_inception_distance": 1.0, "inception_score_mean": 1.0, "inception_score_std": 0.0,
+                "kernel_inception_distance_mean": 0.0, "kernel_inception_distance_std": 0.0}
+
+    monkeypatch.setattr("ganzoo_inception.fidelity.torch_fidelity.calculate_metrics", calculate_metrics)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # as on a machine with a GPU
+    dataset = Component("cifar10", download=False)
+    for device in ("cpu", "cuda", None):  # None: the default, CUDA when present
+        evaluate(lambda count: torch.rand(count, 3, 32, 32) * 2 - 1, dataset, ["inception-fid"], 16, cifar,
+                 tmp_path / "cache", device=device)
+    assert asked == [False, True, True]
