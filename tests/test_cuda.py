@@ -1,0 +1,102 @@
+"""The CUDA paths: training, bf16 autocast, CUDA graphs through ``reduce-overhead``,
+exact resume with the CUDA generator's state, and the NCCL launch. They run where a
+GPU is (``benchmarks/gpu_checks.sh`` runs this file first) and are skipped elsewhere;
+their CPU counterparts are in ``test_trainer.py`` and ``test_distributed.py``."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+import ganzoo
+from ganzoo import Component, TensorData, Trainer
+from ganzoo.callbacks import Callback
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+class _Losses(Callback):
+    def __init__(self):
+        self.seen = []
+
+    def on_log(self, trainer, metrics):
+        self.seen.append((metrics["d_loss"], metrics["g_loss"]))
+
+
+def _trainer(data: TensorData, steps: int, generator="mlp", discriminator="mlp", **kwargs) -> Trainer:
+    torch.manual_seed(0)
+    if generator == "mlp":
+        G = ganzoo.create("generators", Component("mlp", latent_dim=32, hidden=(64, 128)), data.spec)
+        D = ganzoo.create("discriminators", Component("mlp", hidden=(128, 64)), data.spec)
+    else:
+        G = ganzoo.create("generators", Component(generator), data.spec)
+        D = ganzoo.create("discriminators", Component(discriminator), data.spec)
+    kwargs.setdefault("log_every", 1)
+    return Trainer(G, D, ganzoo.create("losses", "non-saturating"), data, batch_size=32, steps=steps,
+                   device="cuda", **kwargs)
+
+
+def test_a_cuda_run_resumes_exactly(small_mnist, tmp_path):
+    straight = _trainer(small_mnist, 30).fit()  # crosses the epoch boundary at 20
+    first = _trainer(small_mnist, 13).fit()
+    first.save(tmp_path / "half.pt")
+    resumed = _trainer(small_mnist, 30)
+    resumed.resume(tmp_path / "half.pt")
+    resumed.fit()
+    assert next(straight.generator.parameters()).is_cuda
+    for a, b in zip(straight.generator.state_dict().values(), resumed.generator.state_dict().values()):
+        assert torch.equal(a, b)
+    for a, b in zip(straight.discriminator.state_dict().values(), resumed.discriminator.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_amp_on_cuda_trains_float32_weights_close_to_the_float32_run(small_mnist):
+    runs = {}
+    for amp in (False, True):
+        losses = _Losses()
+        trainer = _trainer(small_mnist, 6, amp=amp, callbacks=[losses])
+        trainer.fit()
+        runs[amp] = losses.seen
+        assert all(p.dtype == torch.float32 for p in trainer.generator.parameters())
+    assert all(math.isfinite(v) for step in runs[True] for v in step)
+    # bf16 keeps 8 bits of mantissa: the losses of 6 steps agree to about 1e-2.
+    assert max(abs(a - b) for x, y in zip(runs[False], runs[True]) for a, b in zip(x, y)) < 5e-2
+
+
+@pytest.mark.parametrize("generator, discriminator", [("mlp", "mlp"), ("dcgan", "dcgan")])
+def test_cuda_graphs_train_as_eager_does(small_mnist, caplog, generator, discriminator):
+    """``reduce-overhead`` replays G and D as CUDA graphs (DCGAN's D, with BatchNorm,
+    is called twice in D's phase); its steps equal the eager ones up to rounding,
+    which 8 steps of a GAN amplify (DCGAN compiled on the CPU: losses 6e-4 apart, G's
+    weights 1.5% of their movement); a replay of stale inputs would be far off.
+    Plain SGD: Adam's first steps move a weight by ±lr whatever the size of its
+    gradient, so a bias that BatchNorm cancels (gradient ~0, its sign rounding)
+    steps apart by 2·lr between two equally right runs."""
+    runs = {}
+    for mode in (None, "reduce-overhead"):
+        losses = _Losses()
+        sgd = ganzoo.optimizer(Component("sgd", lr=1e-3))
+        trainer = _trainer(small_mnist, 8, generator, discriminator, compile=mode, callbacks=[losses],
+                           g_optim=sgd, d_optim=sgd)
+        start = torch.cat([p.detach().flatten() for p in trainer.generator.parameters()]).clone()
+        trainer.fit()
+        runs[mode] = (losses.seen, torch.cat([p.detach().flatten() for p in trainer.generator.parameters()]))
+    assert not [r for r in caplog.records if "torch.compile" in r.getMessage()]  # it compiled: no fallback
+    (eager, eager_weights), (graphed, graphed_weights) = runs[None], runs["reduce-overhead"]
+    assert len(eager) == len(graphed) == 8
+    assert max(abs(a - b) for x, y in zip(eager, graphed) for a, b in zip(x, y)) < 5e-3
+    moved = float((eager_weights - start).norm())
+    assert moved > 0 and float((graphed_weights - eager_weights).norm()) < 0.1 * moved
+
+
+def test_one_rank_under_the_launcher_joins_nccl_and_writes_the_run(cli, tmp_path):
+    out = tmp_path / "run"
+    result = cli("run", "vanilla-mnist", "--device", "cuda", "--nproc", "1", "--out", str(out),
+                 "--set", "steps=6", "--set", "log_every=3", "--set", "sample_every=6")
+    assert result.returncode == 0, result.stderr
+    assert (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir())
+    logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert logged and all(math.isfinite(m["d_loss"]) for m in logged if "d_loss" in m)
