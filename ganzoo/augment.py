@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
 from .components import DataSpec
-from .errors import GanzooError
+from .errors import GanzooError, first_line
 
 Augmentation = Callable[[Tensor], Tensor]
 """What a registered augmentation's factory returns: a batch in, a batch of the same shape out."""
@@ -36,7 +36,7 @@ def check_augmentation(augmentation: Augmentation, spec: DataSpec) -> None:
         except GanzooError:
             raise
         except Exception as exc:  # noqa: BLE001 - a plugin's augmentation can raise anything
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc) or type(exc).__name__
             raise GanzooError(f"augmentation {type(augmentation).__name__} cannot take samples of shape "
                               f"{tuple(spec.shape)} ({type(exc).__name__}: {first})") from None
     _check_shape(augmentation, x, out)

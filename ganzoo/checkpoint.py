@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import torch
 
-from .errors import GanzooError
+from .errors import GanzooError, first_line
 from .files import atomic_write, os_error
 
 FORMAT = "ganzoo-checkpoint"
@@ -70,7 +70,7 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - parsing untrusted bytes can fail in any way
         # Random or damaged bytes reach the unpickler as anything: IndexError,
         # KeyError, struct.error, zipfile.BadZipFile, EOFError... all mean corrupt.
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first = first_line(exc) or type(exc).__name__
         raise GanzooError(f"checkpoint {path} is corrupt or truncated ({first}); use an earlier checkpoint") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise GanzooError(f"{path} is not a ganzoo checkpoint (no {FORMAT!r} marker)")

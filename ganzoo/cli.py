@@ -26,7 +26,7 @@ from . import distributed
 from .callbacks import save_grid, save_scatter
 from .callbacks.samples import grid_layout
 from .data import DataFile, TensorData
-from .errors import GanzooError, RanksAgree, TrainingDiverged
+from .errors import GanzooError, RanksAgree, TrainingDiverged, first_line
 from .factories import load_dataset
 from .files import check_output, json_text, os_error, write_text
 from .kinds import KINDS
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         return _stopped(rank, 2, f"[bold red]error:[/] {prefix}{escape(str(os_error(exc, exc.filename or '?', 'use')))}")
     except Exception as exc:  # a bug in ganzoo or a plugin: one line, the traceback on request
-        first = (str(exc).strip().splitlines() or [""])[0]
+        first = first_line(exc)
         if rank.size > 1 and distributed.peer_lost(exc):
             # Most often another rank ended the job and says why; if none does (a
             # timeout), the launcher says this.

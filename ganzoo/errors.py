@@ -31,3 +31,9 @@ def did_you_mean(name: str, choices) -> str:
     """`` (did you mean a, b?)`` for the close matches of ``name``, or an empty string."""
     close = difflib.get_close_matches(name, list(choices), n=3)
     return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message ("" when it has none): how an exception
+    from torch or a plugin is quoted inside a one-line :class:`GanzooError`."""
+    return (str(exc).strip().splitlines() or [""])[0]

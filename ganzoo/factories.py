@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from .data import Data
-from .errors import GanzooError
+from .errors import GanzooError, first_line
 from .kinds import KINDS, singular
 from .options import check_option
 from .recipe import Component
@@ -44,7 +44,7 @@ def create(kind: str, component: Component | str, *args: Any, registry: Registry
     except GanzooError:
         raise
     except Exception as exc:  # noqa: BLE001 - a factory is a plugin's code; its failure is one line
-        first = (str(exc).strip().splitlines() or [""])[0]
+        first = first_line(exc)
         shown = ", ".join(f"{k}={v!r}" for k, v in options.items()) or "no options"
         raise GanzooError(f"{what} (plugin {entry.plugin!r}) could not be built with {shown}: "
                           f"{type(exc).__name__}: {first}") from None

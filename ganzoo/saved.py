@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from . import checkpoint
 from .build import create
 from .components import DataSpec, classifies
-from .errors import GanzooError
+from .errors import GanzooError, first_line
 from .recipe import Recipe
 from .registry import Registry
 from .trainer import resolve_device
@@ -86,7 +86,7 @@ class SavedRun:
         try:
             model.load_state_dict(weights)
         except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc) or type(exc).__name__
             raise GanzooError(f"checkpoint {self.path}: its {what}'s weights do not fit its recipe's {what} "
                               f"({first}); was the file edited, or written by another version?") from None
 

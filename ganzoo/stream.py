@@ -22,7 +22,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from .components import Batch, DataSpec
-from .data import Data, shard
+from .data import Data, batch_rows
 from .errors import DataUnreadable, GanzooError
 from .settings import MEMORY_BUDGET_ENV
 
@@ -102,12 +102,9 @@ class _EpochBatches:
         self.rank, self.ranks = rank, ranks
 
     def __iter__(self) -> Iterator[list[int]]:
-        epoch, cursor, b = self.epoch, self.cursor, self.batch_size
-        while True:
-            order = self.data.permutation(self.seed, epoch).cpu()
-            for i in range(cursor, self.data.batches_per_epoch(b)):
-                yield order[shard(i, b, self.rank, self.ranks)].tolist()
-            epoch, cursor = epoch + 1, 0
+        for rows in batch_rows(self.data, self.seed, self.batch_size, self.epoch, self.cursor, self.rank,
+                               self.ranks, "cpu"):
+            yield rows.tolist()
 
 
 def _started(loader: DataLoader) -> Iterator[Any]:

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from ..checkpoint import save
-from ..errors import GanzooError, did_you_mean
+from ..errors import GanzooError, did_you_mean, first_line
 from ..factories import load_dataset
 from ..recipe import Component
 from ..settings import cache_dir
@@ -200,8 +200,8 @@ def inspect_cache(dataset: str, root: str | os.PathLike | None = None) -> tuple[
         model = ReferenceCNN(meta.get("num_classes", 10), meta.get("channels", 1))
         model.load_state_dict(state)
     except Exception as exc:  # anything odd in the cache means: do not trust it
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return None, f"unreadable ({first_line})"
+        first = first_line(exc) or type(exc).__name__
+        return None, f"unreadable ({first})"
     return ReferenceClassifier(model, meta), ""
 
 
