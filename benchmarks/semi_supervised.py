@@ -108,7 +108,7 @@ def run_one(job: dict) -> dict:
             D.train()
             d_fake = trainer.last_metrics.get("d_fake", float("nan"))  # the last logged steps' mean
             curve.append({"epoch": trainer.epoch, "wrong": live, "wrong_ema": averaged, "d_fake": d_fake,
-                          "seconds": time.perf_counter() - started})
+                          "seconds": time.perf_counter() - started, "compiled": trainer.compiled})
             print(f"{job['name']} seed {job['seed']} epoch {trainer.epoch}: {live:.0f} wrong "
                   f"(average of weights: {averaged:.0f}), D(G(z)) {d_fake:.3f}, {curve[-1]['seconds']:.0f} s",
                   flush=True)

@@ -84,6 +84,9 @@ def time_trainer(setup: Setup, data, callbacks_dir: Path | None = None, amp: boo
                              batch_size=setup.batch_size, steps=10, device=setup.device, callbacks=callbacks, amp=amp,
                              compile=compile)
     trainer.fit()  # warm-up
+    if compile is not None and not trainer.compiled:
+        raise SystemExit(f"torch.compile(mode={compile!r}) fell back to eager (see the warning above): "
+                         "its timings would be eager ones")
     trainer.steps = 10 + setup.steps
     _sync(setup.device)
     start = time.perf_counter()

@@ -90,6 +90,7 @@ def run(variant: str, x: torch.Tensor, args, device: torch.device) -> tuple[floa
     bs = 64
 
     phases = ((d_phase, D, G, opt_d, refresh_d), (g_phase, G, D, opt_g, refresh_g))
+    compiled = variant.startswith("compiled")
 
     def step(i: int):
         batch = Batch(x[(i * bs) % (len(x) - bs):][:bs])
@@ -97,13 +98,15 @@ def run(variant: str, x: torch.Tensor, args, device: torch.device) -> tuple[floa
         for phase, trained, frozen, optimizer, refresh in phases:  # D's phase, then G's
             frozen.requires_grad_(False)
             trained.requires_grad_(True)
+            if compiled:  # each phase one CUDA-graph iteration, as the Trainer does
+                torch.compiler.cudagraph_mark_step_begin()
             with autocast():
                 value, _ = phase(batch, *called)
             optimizer.zero_grad(set_to_none=True)
             value.backward()
             optimizer.step()
             refresh()
-            values.append(value.detach())
+            values.append(value.detach().clone())  # a graph's output is overwritten by its next replay
         return torch.stack(values)
 
     for i in range(10):

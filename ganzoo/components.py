@@ -102,7 +102,9 @@ class GANLoss:
 
     ``double_backward`` is true for a loss that differentiates through gradients
     (R1, a gradient penalty): ``torch.compile`` cannot, so the trainer keeps such
-    a loss's networks eager.
+    a loss's networks eager. Compiled with ``reduce-overhead``, the networks
+    replay CUDA graphs and each phase is one graph iteration: their outputs are
+    valid until the phase ends, so a loss keeps none of them for the next phase.
     """
 
     double_backward: bool = False

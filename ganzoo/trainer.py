@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from . import checkpoint, distributed
 from .components import Batch, GANLoss, generate
 from .data import Data
-from .errors import DataUnreadable, GanzooError, TrainingDiverged
+from .errors import DataUnreadable, GanzooError, TrainingDiverged, first_line
 from .options import PositiveInt, Seed, coerce
 
 OptimizerFactory = Callable[[list[nn.Parameter]], torch.optim.Optimizer]
@@ -158,7 +158,9 @@ class Trainer:
     kernels as CUDA graphs (batches have one shape). Compilation is tried on the
     first steps of both phases before training, and the state restored after;
     if it fails (no C++ compiler, an operation it cannot take), training goes on
-    eagerly after one warning.
+    eagerly after one warning, and :attr:`compiled` says which happened. Each
+    phase is one CUDA-graph iteration (in ``simultaneous`` mode, each step), so a
+    loss must not keep a network's outputs from one phase for the next.
     """
 
     def __init__(
@@ -251,6 +253,7 @@ class Trainer:
         self._phases = (self.generator, self.discriminator), (self.generator, self.discriminator)
         self._latents = distributed.LatentStream(self.device) if self.world.size > 1 else None
         self._prepared = False
+        self.compiled = False  # G and D run compiled (set before the first step; False after a fallback)
 
     # ----------------------------------------------------------------- schedule
     @property
@@ -381,6 +384,7 @@ class Trainer:
         if self.world.size > 1:
             failure = distributed.agree(failure)  # every rank compiled, or every rank trains eagerly
         if failure is None:
+            self.compiled = True
             return G, D
         log.warning("ganzoo: torch.compile(mode=%r) failed (%s); training eagerly", self.compile, failure)
         return self.generator, self.discriminator
@@ -392,11 +396,11 @@ class Trainer:
         loss = copy.deepcopy(self.loss)
         try:
             for _ in range(2):
-                self._rehearse(loss, batch, (G, D), (self.generator, self.discriminator))
+                self._rehearse(loss, batch, (G, D), (self.generator, self.discriminator), graphed=True)
         except (GanzooError, dist.DistError):  # bad input, or another rank ended: not the compiler's
             raise
         except Exception as exc:  # the compiler's failure, whatever its kind: eager is the fallback
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc) or type(exc).__name__
             return f"{type(exc).__name__}: {first[:200]}"
         finally:
             self.generator.requires_grad_(True)
@@ -419,17 +423,23 @@ class Trainer:
                 [p for name, p in self.generator.named_parameters() if name in g_none])
 
     def _rehearse(self, loss: GANLoss, batch: Batch, called: tuple[nn.Module, nn.Module],
-                  networks: tuple[nn.Module, nn.Module]) -> None:
+                  networks: tuple[nn.Module, nn.Module], graphed: bool = False) -> None:
         """D's phase then G's phase of ``loss`` on ``batch``, back-propagated but not
-        applied, the random state left as it was: the loss gets ``called`` (G, D);
-        ``networks`` (G, D) are the ones frozen or trained in turn."""
+        applied, the random state left as it was: the loss gets ``called`` (G, D),
+        compiled ones when ``graphed`` (each phase a CUDA-graph iteration, as in
+        training); ``networks`` (G, D) are the ones frozen or trained in turn."""
         G, D = networks
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
             for phase, trained in ((loss.discriminator_loss, D), (loss.generator_loss, G)):
                 G.requires_grad_(trained is G)
                 D.requires_grad_(trained is D)
+                if graphed:
+                    torch.compiler.cudagraph_mark_step_begin()
                 with self._autocast():
                     value, _ = phase(batch, *called)
+                # A gradient left from the last round may be a CUDA graph's output that
+                # a later replay has overwritten: never add onto it.
+                trained.zero_grad(set_to_none=True)
                 value.backward()
 
     def _stopping(self, stop: "_StopFlag", agreement: distributed.Agreement | None) -> bool:
@@ -479,15 +489,18 @@ class Trainer:
         batches = self._step_batches()
         if self.simultaneous:
             batch = batches[0]
+            self._new_iteration()  # one for both phases: G's gradients must outlive D's phase
             self._backward_g(batch)
             self._backward_d(batch)  # on the same G: neither optimizer has stepped yet
             self.d_optim.step()
             self.g_optim.step()
         else:
             for batch in batches:
+                self._new_iteration()
                 self._backward_d(batch)
                 self.d_optim.step()
             for _ in range(self.g_steps):  # on the last D batch: G's phase draws its own latents
+                self._new_iteration()
                 self._backward_g(batch)
                 self.g_optim.step()
         self.generator.requires_grad_(True)
@@ -495,6 +508,15 @@ class Trainer:
         if self._cursor >= self.batches_per_epoch:
             self._roll_epoch()
         return self.epoch - before
+
+    def _new_iteration(self) -> None:
+        """Compiled networks: what follows is a new CUDA-graph iteration, whose replays
+        may reuse the memory of the last one's outputs (its gradients, consumed by
+        the optimizer step that ended it). Without this, every call of a compiled
+        network would start one, and D's call on the real batch would overwrite the
+        fake batch G had just made for it."""
+        if self.compiled:
+            torch.compiler.cudagraph_mark_step_begin()
 
     def _backward_d(self, batch: Batch) -> None:
         """D's gradients from the loss's discriminator phase, with G frozen."""
@@ -652,7 +674,7 @@ class Trainer:
             self.g_optim.load_state_dict(state["g_optim"])
             self.d_optim.load_state_dict(state["d_optim"])
         except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc) or type(exc).__name__
             raise GanzooError(f"the checkpoint's weights do not fit these models: {first}") from None
         try:
             step, epoch, cursor, rng = state["step"], state["epoch"], state["cursor"], state["rng"]["torch"]

@@ -10,6 +10,7 @@ import math
 
 import pytest
 import torch
+from torch._dynamo.utils import counters
 
 import ganzoo
 from ganzoo import Component, TensorData, Trainer
@@ -66,25 +67,33 @@ def test_amp_on_cuda_trains_float32_weights_close_to_the_float32_run(small_mnist
     assert max(abs(a - b) for x, y in zip(runs[False], runs[True]) for a, b in zip(x, y)) < 5e-2
 
 
-@pytest.mark.parametrize("generator, discriminator", [("mlp", "mlp"), ("dcgan", "dcgan")])
-def test_cuda_graphs_train_as_eager_does(small_mnist, caplog, generator, discriminator):
-    """``reduce-overhead`` replays G and D as CUDA graphs (DCGAN's D, with BatchNorm,
-    is called twice in D's phase); its steps equal the eager ones up to rounding,
-    which 8 steps of a GAN amplify (DCGAN compiled on the CPU: losses 6e-4 apart, G's
-    weights 1.5% of their movement); a replay of stale inputs would be far off.
+@pytest.mark.parametrize("generator, discriminator, schedule", [
+    ("mlp", "mlp", {}), ("dcgan", "dcgan", {}), ("mlp", "mlp", {"simultaneous": True}),
+    ("mlp", "mlp", {"n_critic": 2, "g_steps": 2}),
+])
+def test_cuda_graphs_train_as_eager_does(small_mnist, caplog, generator, discriminator, schedule):
+    """``reduce-overhead`` replays G and D as CUDA graphs, each phase one iteration
+    (in ``simultaneous`` mode each step: G's gradients outlive D's phase); DCGAN's
+    D, with BatchNorm, is called twice in D's phase, after G made the fake batch.
+    The steps equal the eager ones up to rounding, which 8 steps of a GAN amplify
+    (DCGAN compiled on the CPU: losses 6e-4 apart, G's weights 1.5% of their
+    movement); a replay that overwrote an output still in use would be far off.
     Plain SGD: Adam's first steps move a weight by ±lr whatever the size of its
     gradient, so a bias that BatchNorm cancels (gradient ~0, its sign rounding)
     steps apart by 2·lr between two equally right runs."""
+    counters.clear()
     runs = {}
     for mode in (None, "reduce-overhead"):
         losses = _Losses()
         sgd = ganzoo.optimizer(Component("sgd", lr=1e-3))
         trainer = _trainer(small_mnist, 8, generator, discriminator, compile=mode, callbacks=[losses],
-                           g_optim=sgd, d_optim=sgd)
+                           g_optim=sgd, d_optim=sgd, **schedule)
         start = torch.cat([p.detach().flatten() for p in trainer.generator.parameters()]).clone()
         trainer.fit()
+        assert trainer.compiled is (mode is not None)
         runs[mode] = (losses.seen, torch.cat([p.detach().flatten() for p in trainer.generator.parameters()]))
     assert not [r for r in caplog.records if "torch.compile" in r.getMessage()]  # it compiled: no fallback
+    assert not counters["inductor"]["cudagraph_skips"]  # and replayed CUDA graphs, not compiled kernels alone
     (eager, eager_weights), (graphed, graphed_weights) = runs[None], runs["reduce-overhead"]
     assert len(eager) == len(graphed) == 8
     assert max(abs(a - b) for x, y in zip(eager, graphed) for a, b in zip(x, y)) < 5e-3

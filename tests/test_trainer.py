@@ -238,12 +238,14 @@ class _Losses(Callback):
         self.seen.append((metrics["d_loss"], metrics["g_loss"]))
 
 
-def test_compiled_networks_train_as_the_eager_ones(small_mnist, trainer_for, caplog):
+@pytest.mark.parametrize("schedule", [{}, {"simultaneous": True}, {"n_critic": 2, "g_steps": 2}])
+def test_compiled_networks_train_as_the_eager_ones(small_mnist, trainer_for, caplog, schedule):
     runs = {}
     for mode in (None, "default"):
         losses = _Losses()
-        trainer = trainer_for(small_mnist, 6, [losses], log_every=1, compile=mode)
+        trainer = trainer_for(small_mnist, 6, [losses], log_every=1, compile=mode, **schedule)
         trainer.fit()
+        assert trainer.compiled is (mode is not None)
         runs[mode] = (losses.seen, [p.detach().clone() for p in trainer.generator.parameters()])
     assert not [r for r in caplog.records if "torch.compile" in r.getMessage()]  # it compiled: no fallback
     (eager_losses, eager_weights), (compiled_losses, compiled_weights) = runs[None], runs["default"]
@@ -287,6 +289,7 @@ def test_a_loss_that_differentiates_gradients_stays_eager(small_mnist, caplog):
     assert loss.double_backward and not ganzoo.create("losses", "non-saturating").double_backward
     trainer = Trainer(G, D, loss, small_mnist, batch_size=32, steps=2, device="cpu", compile="default")
     trainer.fit()  # torch.compile cannot take R1's double backward: the run trains eagerly
+    assert not trainer.compiled
     said = [r.getMessage() for r in caplog.records if "torch.compile" in r.getMessage()]
     assert len(said) == 1 and "cannot differentiate through gradients" in said[0] and "eagerly" in said[0]
     assert trainer.step == 2
