@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing as mp
+import signal
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -17,16 +18,29 @@ from concurrent.futures.process import BrokenProcessPool
 def run_parallel(fn, jobs: list[dict], processes: int, log) -> Iterator[dict]:
     """``fn(job)`` for every job in ``processes`` fresh (spawned) worker processes,
     yielding results as they finish. A worker that dies (killed, out of memory)
-    ends the benchmark with one line instead of leaving it waiting for ever."""
-    with ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")) as pool:
-        pending = [pool.submit(fn, job) for job in jobs]
-        try:
-            for future in as_completed(pending):
-                yield future.result()
-        except BrokenProcessPool:
-            unfinished = sum(not f.done() or f.exception() is not None for f in pending)
-            raise SystemExit(f"a worker process died (killed, or out of memory) with {unfinished} of {len(jobs)} "
-                             f"runs unfinished; what finished is in {log}; rerun the rest (e.g. with --first-seed)")
+    ends the benchmark with one line instead of leaving it waiting for ever; so
+    does SIGTERM (a time limit's), which ends the workers with it: what each
+    finished is in ``log`` (and whatever they log per epoch)."""
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    pool = ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn"))
+    pending = [pool.submit(fn, job) for job in jobs]
+    try:
+        for future in as_completed(pending):
+            yield future.result()
+    except BrokenProcessPool:
+        unfinished = sum(not f.done() or f.exception() is not None for f in pending)
+        raise SystemExit(f"a worker process died (killed, or out of memory) with {unfinished} of {len(jobs)} "
+                         f"runs unfinished; what finished is in {log}; rerun the rest (e.g. with --first-seed)")
+    finally:
+        if not all(f.done() for f in pending):  # stopped early: end the workers, which would train on
+            for worker in mp.active_children():
+                worker.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum, frame):
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def run_logged(fn, jobs: list[dict], processes: int, log) -> Iterator[dict]:

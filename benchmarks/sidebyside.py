@@ -204,9 +204,12 @@ def compare(setup: Setup) -> dict[str, list[float]]:
         "pytorch-gan loop": lambda: time_pytorch_gan(setup, loader, data.spec),
     }
     times: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(setup.rounds):
+    for i in range(setup.rounds):
         for name, run in runners.items():
             times[name].append(run())
+        # Each round as it ends, so that a run cut off at a time limit still shows some.
+        print(f"round {i + 1}: " + ", ".join(f"{name} {ts[-1] * 1e3:.2f}" for name, ts in times.items()) + " ms/step",
+              flush=True)
     where = torch.cuda.get_device_name(setup.device) if setup.device.type == "cuda" else \
         f"cpu, {torch.get_num_threads()} threads"
     print(f"G {setup.generator.name}, D {setup.discriminator.name}, torch {torch.__version__}, {where}, "

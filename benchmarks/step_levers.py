@@ -21,8 +21,12 @@ are chaotic: rounding differences grow until single steps no longer compare, so
 the means over many steps are what must agree (compiled phases also draw their
 own random numbers, so their latents differ from eager's).
 
+``--ops`` counts instead the operator calls a step (torch's profiler; on a GPU
+each is at least one kernel launch) of the Trainer and of the bare loop of
+``sidebyside.py``: whether the Trainer adds small kernels of its own.
+
 Usage: GANZOO_DATA_DIR=... python benchmarks/step_levers.py [--steps 150] [--rounds 5]
-       [--device cuda --mode reduce-overhead] [--only eager,amp]
+       [--device cuda --mode reduce-overhead] [--only eager,amp] [--ops]
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ import time
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.profiler import ProfilerActivity, profile
 
 import ganzoo
+import sidebyside
 from ganzoo import Batch, Component
 from ganzoo.settings import data_dir
 
@@ -124,6 +130,21 @@ def run(variant: str, x: torch.Tensor, args, device: torch.device) -> tuple[floa
     return seconds / args.steps * 1e3, (mean[0], mean[1])
 
 
+def operator_calls(device: torch.device, steps: int = 30) -> dict[str, float]:
+    """Operator calls a step that no other operator made (the ones a step launches),
+    for the Trainer and for ``sidebyside.py``'s bare loop, warm-up steps included."""
+    setup = sidebyside.Setup(Component("mlp"), Component("mlp"), batch_size=64, steps=steps, rounds=1, device=device)
+    data = ganzoo.load_dataset("mnist", data_dir())
+    calls = {}
+    for name, loop in (("trainer", sidebyside.time_trainer), ("bare loop", sidebyside.time_bare)):
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            loop(setup, data)
+        top = [e for e in prof.events() if e.name.startswith("aten::")
+               and (e.cpu_parent is None or not e.cpu_parent.name.startswith("aten::"))]
+        calls[name] = len(top) / (steps + 10)
+    return calls
+
+
 VARIANTS = ("eager", "amp", "amp+bf16 copies", "compiled nets", "compiled phases",
             "compiled nets + amp", "compiled phases + amp")
 
@@ -136,8 +157,13 @@ def main() -> None:
     parser.add_argument("--mode", default="default", choices=("default", "reduce-overhead", "max-autotune"),
                         help="torch.compile mode of the compiled variants")
     parser.add_argument("--only", help="comma-separated variants to run (default: all)")
+    parser.add_argument("--ops", action="store_true", help="count operator calls a step instead of timing")
     args = parser.parse_args()
     device = torch.device(args.device)
+    if args.ops:
+        for name, count in operator_calls(device).items():
+            print(f"{name}: {count:.0f} operator calls a step")
+        return
     variants = [v.strip() for v in args.only.split(",")] if args.only else list(VARIANTS)
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
@@ -145,10 +171,11 @@ def main() -> None:
     x = ganzoo.load_dataset("mnist", data_dir()).x.to(device)
     times: dict[str, list[float]] = {v: [] for v in variants}
     losses: dict[str, tuple[float, float]] = {}
-    for _ in range(args.rounds):  # interleaved, so that a slow spell of the machine hits every variant
+    for i in range(args.rounds):  # interleaved, so that a slow spell of the machine hits every variant
         for v in variants:
             ms, losses[v] = run(v, x, args, device)
             times[v].append(ms)
+        print(f"round {i + 1}: " + ", ".join(f"{v} {ts[-1]:.2f}" for v, ts in times.items()) + " ms/step", flush=True)
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
     print(f"vanilla-mnist step levers: torch {torch.__version__}, {where}, batch 64, compile mode {args.mode}, "
           f"{args.steps} steps x {args.rounds} interleaved rounds")

@@ -83,18 +83,19 @@ class Data:
         batch ``i`` of an epoch is ``take`` of rows ``i·b … (i+1)·b − 1`` of its permutation.
         Shared by ``ranks`` processes, rank ``rank`` takes the ``rank``-th of ``ranks``
         equal slices of each batch (``b`` is the global batch)."""
-        for rows in batch_rows(self, seed, batch_size, epoch, cursor, rank, ranks, self.device):
+        for rows in batch_rows(self, seed, batch_size, epoch, cursor, rank=rank, ranks=ranks, device=self.device):
             yield self.take(rows)
 
 
-def batch_rows(data: Data, seed: int, batch_size: int, epoch: int, cursor: int, rank: int, ranks: int,
+def batch_rows(data: Data, seed: int, batch_size: int, epoch: int, cursor: int, *, rank: int, ranks: int,
                device: torch.device | str) -> Iterator[Tensor]:
     """The rows (on ``device``) that :meth:`Data.batches` takes, batch after batch,
     from batch ``cursor`` of epoch ``epoch`` on: for the data itself and for a
     loader that reads the same rows from disk."""
     per_epoch = data.batches_per_epoch(batch_size)
-    while True:
-        order = data.permutation(seed, epoch).to(device, non_blocking=True)
+    device = torch.device(device)
+    while True:  # to the CPU the copy must be done before the rows are read: blocking there
+        order = data.permutation(seed, epoch).to(device, non_blocking=device.type == "cuda")
         for i in range(cursor, per_epoch):
             yield order[shard(i, batch_size, rank, ranks)]
         epoch, cursor = epoch + 1, 0

@@ -100,14 +100,14 @@ def local_device(device: torch.device) -> torch.device:
     if device.type != "cuda" or not launched():
         return device
     local, visible = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+    here = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     if device.index is None:
-        if local < visible:
-            return torch.device("cuda", local)
-        if visible == 1:
-            return torch.device("cuda", 0)
-        raise GanzooError(f"rank {local} of this machine needs a GPU of its own, and {visible} are visible; "
-                          "start at most one process per GPU")
-    if device.index != local and int(os.environ.get("LOCAL_WORLD_SIZE", "1")) > 1:
+        # Decided alike on every rank of the machine, so that all of them fail together.
+        if here > visible or (local >= visible and visible != 1):
+            raise GanzooError(f"{max(here, local + 1)} ranks on this machine need a GPU each, and {visible} "
+                              f"{'is' if visible == 1 else 'are'} visible; start at most one process per GPU")
+        return torch.device("cuda", local if local < visible else 0)
+    if device.index != local and here > 1:
         raise GanzooError(f"--device {device} puts every rank of this machine on one GPU; pass --device cuda "
                           "and each rank takes its own (cuda:LOCAL_RANK)")
     return device
@@ -322,15 +322,13 @@ class Replica(_AsTheNetwork, DistributedDataParallel):
         self._latents, self._world = latents, w
 
 
-def sync_batchnorm(module: nn.Module, device: torch.device) -> nn.Module:
-    """``module`` with every BatchNorm layer normalising over all ranks' samples
-    (the same parameters and buffers, so checkpoints are alike): torch's
-    ``SyncBatchNorm`` on an accelerator, :class:`CPUSyncBatchNorm` on the CPU."""
+def sync_batchnorm(module: nn.Module) -> nn.Module:
+    """``module`` with every BatchNorm layer a :class:`SyncedBatchNorm`, normalising
+    over all ranks' samples (the same parameters and buffers, so checkpoints are alike)."""
     module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
-    if device.type == "cpu":
-        for layer in module.modules():
-            if type(layer) is nn.SyncBatchNorm:
-                layer.__class__ = CPUSyncBatchNorm
+    for layer in module.modules():
+        if type(layer) is nn.SyncBatchNorm:
+            layer.__class__ = SyncedBatchNorm
     return module
 
 
@@ -350,11 +348,12 @@ class _SumOverRanks(torch.autograd.Function):
         return _SumOverRanks.apply(grad, ctx.group), None  # its own adjoint: gradients of gradients too
 
 
-class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
-    """BatchNorm over every rank's samples on the CPU (gloo), where torch's
-    ``SyncBatchNorm`` refuses to run (it, and DDP, want an accelerator): the batch's
-    mean and variance are those of the ranks' samples together, as one process
-    with the global batch computes them, and gradients flow through both sums.
+class SyncedBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """BatchNorm over every rank's samples: the batch's mean and variance are those
+    of the ranks' samples together, as one process with the global batch computes
+    them, and gradients flow through both sums, to any order. Not torch's
+    ``SyncBatchNorm``, which refuses the CPU and whose backward cannot itself be
+    differentiated (R1 and gradient penalties through D's BatchNorm need that).
     It computes in float32, as BatchNorm does under autocast."""
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -362,14 +361,14 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
             raise ValueError(f"expected at least 2-d input (got {input.dim()}-d)")
 
     def forward(self, input: Tensor) -> Tensor:
-        if not (self.training and dist.is_initialized() and dist.get_world_size() > 1):
+        if not (self.training and dist.is_initialized()):
             return super().forward(input)
         group = dist.group.WORLD
         self._check_input_dim(input)
         input = input.float()
         dims = [0, *range(2, input.dim())]
         shape = [1, -1] + [1] * (input.dim() - 2)
-        count = torch.full((1,), input.numel() / input.shape[1], dtype=input.dtype)
+        count = torch.full((1,), input.numel() / input.shape[1], dtype=input.dtype, device=input.device)
         sums = _SumOverRanks.apply(torch.cat([input.sum(dims), count]), group)
         n, mean = sums[-1], sums[:-1] / sums[-1]
         centred = input - mean.view(shape)

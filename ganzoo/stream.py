@@ -102,8 +102,8 @@ class _EpochBatches:
         self.rank, self.ranks = rank, ranks
 
     def __iter__(self) -> Iterator[list[int]]:
-        for rows in batch_rows(self.data, self.seed, self.batch_size, self.epoch, self.cursor, self.rank,
-                               self.ranks, "cpu"):
+        for rows in batch_rows(self.data, self.seed, self.batch_size, self.epoch, self.cursor, rank=self.rank,
+                               ranks=self.ranks, device="cpu"):
             yield rows.tolist()
 
 

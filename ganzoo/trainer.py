@@ -160,7 +160,9 @@ class Trainer:
     if it fails (no C++ compiler, an operation it cannot take), training goes on
     eagerly after one warning, and :attr:`compiled` says which happened. Each
     phase is one CUDA-graph iteration (in ``simultaneous`` mode, each step), so a
-    loss must not keep a network's outputs from one phase for the next.
+    loss must not keep a network's outputs from one phase for the next; the
+    trainer marks them (``torch.compiler.cudagraph_mark_step_begin``), which
+    then decides iterations for all compiled code of the process.
     """
 
     def __init__(
@@ -207,8 +209,8 @@ class Trainer:
             raise GanzooError(f"batch_size {batch_size} is the global batch, split evenly over the {self.world.size} "
                               f"processes; make it a multiple of {self.world.size}")
         if sync_batchnorm and self.world.size > 1:
-            generator = distributed.sync_batchnorm(generator, self.device)
-            discriminator = distributed.sync_batchnorm(discriminator, self.device)
+            generator = distributed.sync_batchnorm(generator)
+            discriminator = distributed.sync_batchnorm(discriminator)
         self.sync_batchnorm = sync_batchnorm
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
@@ -492,17 +494,17 @@ class Trainer:
             self._new_iteration()  # one for both phases: G's gradients must outlive D's phase
             self._backward_g(batch)
             self._backward_d(batch)  # on the same G: neither optimizer has stepped yet
-            self.d_optim.step()
-            self.g_optim.step()
+            self._apply(self.d_optim)
+            self._apply(self.g_optim)
         else:
             for batch in batches:
                 self._new_iteration()
                 self._backward_d(batch)
-                self.d_optim.step()
+                self._apply(self.d_optim)
             for _ in range(self.g_steps):  # on the last D batch: G's phase draws its own latents
                 self._new_iteration()
                 self._backward_g(batch)
-                self.g_optim.step()
+                self._apply(self.g_optim)
         self.generator.requires_grad_(True)
         self.discriminator.requires_grad_(True)
         if self._cursor >= self.batches_per_epoch:
@@ -511,12 +513,18 @@ class Trainer:
 
     def _new_iteration(self) -> None:
         """Compiled networks: what follows is a new CUDA-graph iteration, whose replays
-        may reuse the memory of the last one's outputs (its gradients, consumed by
-        the optimizer step that ended it). Without this, every call of a compiled
-        network would start one, and D's call on the real batch would overwrite the
-        fake batch G had just made for it."""
+        may reuse the memory of the last one's outputs. Without this, every call of a
+        compiled network would start one, and D's call on the real batch would free
+        the fake batch G had just made for it."""
         if self.compiled:
             torch.compiler.cudagraph_mark_step_begin()
+
+    def _apply(self, optimizer: torch.optim.Optimizer) -> None:
+        """The optimizer's step; compiled, the gradients (a CUDA graph's outputs) are
+        let go at once, so that the next iteration need not keep them alive."""
+        optimizer.step()
+        if self.compiled:
+            optimizer.zero_grad(set_to_none=True)
 
     def _backward_d(self, batch: Batch) -> None:
         """D's gradients from the loss's discriminator phase, with G frozen."""

@@ -1,20 +1,23 @@
 """The CUDA paths: training, bf16 autocast, CUDA graphs through ``reduce-overhead``,
-exact resume with the CUDA generator's state, and the NCCL launch. They run where a
-GPU is (``benchmarks/gpu_checks.sh`` runs this file first) and are skipped elsewhere;
-their CPU counterparts are in ``test_trainer.py`` and ``test_distributed.py``."""
+exact resume with the CUDA generator's state, synced BatchNorm over NCCL, and
+ranks that cannot each have a GPU. They run where a GPU is (``benchmarks/gpu_checks.sh``
+runs this file first) and are skipped elsewhere; their CPU counterparts are in
+``test_trainer.py`` and ``test_distributed.py``."""
 
 from __future__ import annotations
 
-import json
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
-from torch._dynamo.utils import counters
 
 import ganzoo
 from ganzoo import Component, TensorData, Trainer
 from ganzoo.callbacks import Callback
+from test_distributed import synced_batchnorm_matches_batchnorm
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -81,6 +84,8 @@ def test_cuda_graphs_train_as_eager_does(small_mnist, caplog, generator, discrim
     Plain SGD: Adam's first steps move a weight by ±lr whatever the size of its
     gradient, so a bias that BatchNorm cancels (gradient ~0, its sign rounding)
     steps apart by 2·lr between two equally right runs."""
+    from torch._dynamo.utils import counters  # here: loading dynamo is for where the test runs, not CPU CI
+
     counters.clear()
     runs = {}
     for mode in (None, "reduce-overhead"):
@@ -101,11 +106,17 @@ def test_cuda_graphs_train_as_eager_does(small_mnist, caplog, generator, discrim
     assert moved > 0 and float((graphed_weights - eager_weights).norm()) < 0.1 * moved
 
 
-def test_one_rank_under_the_launcher_joins_nccl_and_writes_the_run(cli, tmp_path):
-    out = tmp_path / "run"
-    result = cli("run", "vanilla-mnist", "--device", "cuda", "--nproc", "1", "--out", str(out),
-                 "--set", "steps=6", "--set", "log_every=3", "--set", "sample_every=6")
-    assert result.returncode == 0, result.stderr
-    assert (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir())
-    logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert logged and all(math.isfinite(m["d_loss"]) for m in logged if "d_loss" in m)
+def test_synced_batchnorm_on_cuda_is_batchnorm_to_second_order(tmp_path):
+    """ganzoo's SyncedBatchNorm over NCCL on CUDA tensors, through R1's gradient of
+    a gradient (a one-rank group, which one GPU allows)."""
+    synced_batchnorm_matches_batchnorm("cuda", "nccl", tmp_path / "store")
+
+
+def test_two_ranks_on_one_visible_gpu_say_so_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "ganzoo",
+         "run", "vanilla-mnist", "--device", "cuda", "--out", str(tmp_path / "run"), "--set", "steps=2"],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "CUDA_VISIBLE_DEVICES": "0"})
+    assert result.returncode != 0
+    assert result.stderr.count("2 ranks on this machine need a GPU each, and 1 is visible") == 1, result.stderr
+    assert "Duplicate GPU" not in result.stderr and not (tmp_path / "run").exists()

@@ -1,6 +1,7 @@
 """Training on several processes: real torchrun jobs of 2 CPU ranks (gloo) on the
 real MNIST, checked against one process with the same global batch."""
 
+import copy
 import json
 import os
 import re
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.distributed as dist
+from torch import nn
 
-from ganzoo import checkpoint
+from ganzoo import GanzooError, checkpoint, distributed
 
 SMALL = ["--set", "generator.hidden=[64,128]", "--set", "discriminator.hidden=[128,64]", "--set", "batch_size=64",
          "--device", "cpu"]
@@ -241,3 +244,52 @@ def test_bad_input_is_one_line_from_rank_0(tmp_path, args, says):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"error: {says}"), result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def synced_batchnorm_matches_batchnorm(device: str, backend: str, store: Path) -> None:
+    """On a one-rank group, ``SyncedBatchNorm`` is BatchNorm: the same output, running
+    statistics and R1-style gradients (a gradient of a gradient through the batch
+    statistics, which torch's ``SyncBatchNorm`` cannot take)."""
+    dist.init_process_group(backend, store=dist.FileStore(str(store), 1), rank=0, world_size=1,
+                            **({"device_id": torch.device(device)} if backend == "nccl" else {}))
+    try:
+        torch.manual_seed(0)
+        plain = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.LeakyReLU(0.2)).to(device)
+        synced = distributed.sync_batchnorm(copy.deepcopy(plain))
+        assert type(synced[1]).__name__ == "SyncedBatchNorm"
+        x = torch.randn(8, 1, 6, 6, device=device)
+        results = []
+        for net in (plain, synced):
+            real = x.clone().requires_grad_(True)
+            out = net(real)
+            (grad,) = torch.autograd.grad(out.square().sum(), real, create_graph=True)
+            (out.sum() + grad.square().sum()).backward()
+            results.append([out.detach(), net[1].running_mean, net[1].running_var,
+                            *(p.grad for p in net.parameters())])
+        for a, b in zip(*results):  # to rounding (the conv's bias, which BatchNorm cancels, has gradient ~0)
+            assert float((a - b).abs().max()) < 1e-4 * (1 + float(b.abs().max())), (a, b)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_synced_batchnorm_is_batchnorm_on_one_rank_to_second_order(tmp_path):
+    synced_batchnorm_matches_batchnorm("cpu", "gloo", tmp_path / "store")
+
+
+@pytest.mark.parametrize("gpus, ranks_here, local_rank, expected", [
+    (4, 4, 3, "cuda:3"),    # torchrun, one GPU per rank
+    (1, 1, 3, "cuda:0"),    # a scheduler gave each rank one GPU of its own
+    (1, 2, 0, "2 ranks on this machine need a GPU each, and 1 is visible"),  # every rank says so, rank 0 too
+    (1, 2, 1, "2 ranks on this machine need a GPU each, and 1 is visible"),
+    (2, 1, 3, "4 ranks on this machine need a GPU each, and 2 are visible"),
+])
+def test_each_rank_takes_its_own_gpu_or_all_say_why_not(monkeypatch, gpus, ranks_here, local_rank, expected):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    for name, value in (("WORLD_SIZE", "8"), ("RANK", "0"), ("LOCAL_WORLD_SIZE", str(ranks_here)),
+                        ("LOCAL_RANK", str(local_rank))):
+        monkeypatch.setenv(name, value)
+    if expected.startswith("cuda"):
+        assert distributed.local_device(torch.device("cuda")) == torch.device(expected)
+    else:
+        with pytest.raises(GanzooError, match=expected):
+            distributed.local_device(torch.device("cuda"))

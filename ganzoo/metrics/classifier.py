@@ -140,9 +140,10 @@ def train_classifier(train_x01: Tensor, train_y: Tensor, test_x01: Tensor, test_
     if train_x01.is_inference() or train_y.is_inference():
         with torch.inference_mode(False):
             train_x01, train_y = train_x01.clone(), train_y.clone()
-    # All CUDA devices are forked too: seeding reseeds them, and this may run in the middle of training.
-    with torch.random.fork_rng(devices=range(torch.cuda.device_count())), torch.inference_mode(False), \
-            torch.enable_grad():
+    # CUDA devices in use are forked too: seeding reseeds them, and this may run in the middle of
+    # training (reading the state of devices not in use would start CUDA on every GPU).
+    cuda = range(torch.cuda.device_count()) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=cuda), torch.inference_mode(False), torch.enable_grad():
         torch.manual_seed(settings["seed"])
         model = ReferenceCNN(int(train_y.max()) + 1, train_x01.shape[1])
         bs, epochs = settings["batch_size"], settings["epochs"]

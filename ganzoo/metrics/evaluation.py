@@ -141,8 +141,10 @@ class Evaluation:
         """All ``count`` generated samples, on the CPU (``count`` is ``n``, or the most
         any chosen metric's ``samples`` asks for)."""
         # Seeding reseeds every CUDA device too: fork them all, so that an evaluation
-        # during training leaves the run's own random streams where they were.
-        with torch.random.fork_rng(devices=range(torch.cuda.device_count())):
+        # during training leaves the run's own random streams where they were (none
+        # when CUDA is not in use: reading their state would start it on every GPU).
+        cuda = range(torch.cuda.device_count()) if torch.cuda.is_initialized() else []
+        with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(self.seed)
             fake = (self.sample(self.count, self.labels) if self.conditional else self.sample(self.count))
         fake = fake.detach().cpu()

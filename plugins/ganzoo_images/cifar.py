@@ -18,6 +18,7 @@ import torch
 import torchvision.datasets
 
 from ganzoo import DataFile, DataSpec, GanzooError, TensorData
+from ganzoo.errors import first_line
 
 FOLDER = "cifar-10-batches-py"
 FILES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
@@ -47,7 +48,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         with open(path, "rb") as f:
             batch = _ArraysOnly(f, encoding="latin1").load()
     except (pickle.UnpicklingError, EOFError, OSError, ValueError, TypeError) as exc:
-        raise ValueError(f"not a CIFAR-10 batch ({(str(exc).splitlines() or [type(exc).__name__])[0]})") from None
+        raise ValueError(f"not a CIFAR-10 batch ({first_line(exc) or type(exc).__name__})") from None
     if not isinstance(batch, dict):
         raise ValueError(f"not a CIFAR-10 batch (a {type(batch).__name__}, not a dict)")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}

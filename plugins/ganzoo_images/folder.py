@@ -37,6 +37,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from ganzoo import (DataFile, DataSpec, GanzooError, NonNegativeInt, PositiveInt, ReadFailed, StreamData, TensorData,
                     memory_budget)
+from ganzoo.errors import first_line
 from ganzoo.files import atomic_write
 from ganzoo.settings import MEMORY_BUDGET_ENV, cache_dir
 from ganzoo.stream import default_workers, format_bytes, read
@@ -104,7 +105,7 @@ class FolderImages(Dataset):
         try:
             return decode(path, self.size, self.channels)
         except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
-            return ReadFailed(f"{self.files[i]}: {(str(exc).strip().splitlines() or [type(exc).__name__])[0]}")
+            return ReadFailed(f"{self.files[i]}: {first_line(exc) or type(exc).__name__}")
 
 
 def _as_list(items: list) -> list:

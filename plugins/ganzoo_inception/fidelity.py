@@ -24,6 +24,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ganzoo import GanzooError
+from ganzoo.errors import first_line
 from ganzoo.metrics.evaluation import Evaluation
 from ganzoo.settings import cache_dir
 
@@ -115,7 +116,7 @@ def _compute(ev: Evaluation) -> dict[str, float]:
     except GanzooError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged weights file or torch-fidelity's own checks
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first = first_line(exc) or type(exc).__name__
         raise GanzooError(f"torch-fidelity could not compute the Inception metrics ({type(exc).__name__}: {first}); "
                           f"if {weights} is damaged, delete it and run again") from None
     return {
